@@ -1,0 +1,3 @@
+"""A reproducible GAN lab in pure NumPy."""
+
+__version__ = "0.1.0"

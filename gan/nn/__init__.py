@@ -1,0 +1,22 @@
+"""The NumPy neural-network core: layers, losses, optimisers, checkpoints."""
+
+from gan.nn.checkpoint import load_checkpoint, save_checkpoint
+from gan.nn.layers import Dropout, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, sigmoid
+from gan.nn.losses import (
+                           bce_with_logits,
+                           generator_nonsaturating,
+                           total_variation,
+                           wasserstein_critic,
+                           wasserstein_generator,
+)
+from gan.nn.minibatch import MinibatchDiscrimination
+from gan.nn.normalization import BatchNorm1d
+from gan.nn.optim import SGD, Adam, Optimizer
+from gan.nn.sequential import Sequential
+
+__all__ = [
+    "Adam", "BatchNorm1d", "Dropout", "Layer", "LeakyReLU", "Linear", "MinibatchDiscrimination",
+    "Optimizer", "ReLU", "SGD", "Sequential", "Sigmoid", "Tanh", "bce_with_logits",
+    "generator_nonsaturating", "load_checkpoint", "save_checkpoint", "sigmoid",
+    "total_variation", "wasserstein_critic", "wasserstein_generator",
+]

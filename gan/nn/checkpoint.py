@@ -1,0 +1,38 @@
+"""Save and load models and optimisers to one ``.npz`` file, atomically."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def save_checkpoint(path: str | Path, parts: dict) -> None:
+    """Write ``parts`` (name -> object with ``state_dict()``) to ``path``.
+
+    Keys are stored as '<part>/<key>'.  The file is written to a temporary
+    name beside ``path`` and renamed, so a crash never leaves half a file.
+    """
+    path = Path(path)
+    arrays = {f"{name}/{key}": value for name, part in parts.items()
+              for key, value in part.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: str | Path, parts: dict) -> None:
+    """Load ``path`` into ``parts`` (name -> object with ``load_state_dict``)."""
+    with np.load(path) as data:
+        stored = {key: data[key] for key in data.files}
+    for name, part in parts.items():
+        prefix = f"{name}/"
+        state = {k[len(prefix):]: v for k, v in stored.items() if k.startswith(prefix)}
+        if not state:
+            raise ValueError(f"{path}: no '{name}' in checkpoint")
+        part.load_state_dict(state)

@@ -1,0 +1,154 @@
+"""Layers with explicit forward/backward; parameters and gradients side by side.
+
+Every layer maps a batch ``x`` of shape (N, ...) to ``y`` and back:
+
+* ``forward(x)`` caches what ``backward`` needs and returns ``y``;
+* ``backward(dy, param_grads=True)`` returns ``dx`` and, when ``param_grads``
+  is true, *adds* the parameter gradients into ``self.grads`` (call
+  ``zero_grad`` first).  With ``param_grads=False`` only ``dx`` is computed,
+  which is what the generator step needs when it back-propagates through the
+  discriminator.
+
+``params`` and ``grads`` are dicts with the same keys and shapes; ``buffers``
+holds non-trained state (running statistics) that is saved with the model.
+"""
+
+import numpy as np
+
+from gan.nn.init import init_weight
+
+
+class Layer:
+    """Base class: no parameters, train mode on."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, param_grads: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def _add_param(self, name: str, value: np.ndarray) -> None:
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+
+    def zero_grad(self) -> None:
+        for g in self.grads.values():
+            g.fill(0)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self.params.items())
+        return f"{type(self).__name__}({shapes})"
+
+
+class Linear(Layer):
+    """y = x @ W + b.  x: (N, in_features) -> y: (N, out_features).
+
+    ``init`` is one of ``gan.nn.init.INITS`` ('xavier', 'he', 'normal').
+    """
+
+    def __init__(self, in_features: int, out_features: int, rng: np.random.Generator,
+                 init: str = "xavier", scale: float = 0.02, dtype=np.float32):
+        super().__init__()
+        self._add_param("W", init_weight(init, (in_features, out_features), rng, scale, dtype))
+        self._add_param("b", np.zeros(out_features, dtype=dtype))
+        self._x = None
+
+    def forward(self, x):
+        self._x = x
+        y = x @ self.params["W"]
+        y += self.params["b"]
+        return y
+
+    def backward(self, dy, param_grads=True):
+        if param_grads:
+            self.grads["W"] += self._x.T @ dy
+            self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["W"].T
+
+
+class ReLU(Layer):
+    """y = max(x, 0), elementwise."""
+
+    def forward(self, x):
+        self._mask = x > 0
+        return x * self._mask
+
+    def backward(self, dy, param_grads=True):
+        return dy * self._mask
+
+
+class LeakyReLU(Layer):
+    """y = x for x > 0, alpha * x otherwise."""
+
+    def __init__(self, alpha: float = 0.2):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        self._slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        return x * self._slope
+
+    def backward(self, dy, param_grads=True):
+        return dy * self._slope
+
+
+class Tanh(Layer):
+    """y = tanh(x), elementwise; dy/dx = 1 - y^2."""
+
+    def forward(self, x):
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, dy, param_grads=True):
+        return dy * (1 - self._y * self._y)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function without overflow: exp is only taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(-x)), stable for any |x|; dy/dx = y (1 - y)."""
+
+    def forward(self, x):
+        self._y = sigmoid(x)
+        return self._y
+
+    def backward(self, dy, param_grads=True):
+        return dy * self._y * (1 - self._y)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in train mode zero each unit with probability ``p`` and
+    scale the survivors by 1 / (1 - p); identity in eval mode.
+
+    The mask is drawn from ``rng`` (a ``numpy.random.Generator``), one draw
+    per forward call, so a run is reproducible from its seed.
+    """
+
+    def __init__(self, p: float, rng: np.random.Generator):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = rng
+        self._mask = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        self._mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self._mask
+
+    def backward(self, dy, param_grads=True):
+        return dy if self._mask is None else dy * self._mask

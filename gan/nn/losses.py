@@ -1,0 +1,67 @@
+"""Losses.  Each returns ``(value, gradient)``: a Python float and dL/d(input)
+with the input's shape and dtype."""
+
+import numpy as np
+
+from gan.nn.layers import sigmoid
+
+
+def bce_with_logits(logits: np.ndarray, target) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of sigmoid(logits) against ``target``.
+
+    Uses max(z, 0) - z t + log(1 + exp(-|z|)), exact for logits of any size.
+    ``target`` is a scalar or an array broadcastable to ``logits``, e.g. 0.9
+    for one-sided label smoothing of the real labels.
+    """
+    z = logits
+    target = np.asarray(target, dtype=z.dtype)
+    losses = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+    grad = (sigmoid(z) - target) / z.dtype.type(z.size)
+    return float(losses.mean()), grad.astype(z.dtype, copy=False)
+
+
+def generator_nonsaturating(fake_logits: np.ndarray) -> tuple[float, np.ndarray]:
+    """-mean log D(G(z)): the generator pretends its samples are real (target 1)."""
+    return bce_with_logits(fake_logits, 1.0)
+
+
+def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.ndarray]:
+    """Total variation of (N, C, H, W) images, summed per image, mean over N.
+
+    ``l1``: sum |x[h+1, w] - x[h, w]| + |x[h, w+1] - x[h, w]|;
+    ``l2``: the same with squared differences.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"total_variation expects (N, C, H, W) images, got shape {images.shape}")
+    if kind not in ("l1", "l2"):
+        raise ValueError(f"unknown total variation kind {kind!r}; choose 'l1' or 'l2'")
+    dh = images[:, :, 1:, :] - images[:, :, :-1, :]
+    dw = images[:, :, :, 1:] - images[:, :, :, :-1]
+    n = images.shape[0]
+    if kind == "l1":
+        value = np.abs(dh).sum() + np.abs(dw).sum()
+        gh, gw = np.sign(dh), np.sign(dw)
+    else:
+        value = (dh * dh).sum() + (dw * dw).sum()
+        gh, gw = 2 * dh, 2 * dw
+    grad = np.zeros_like(images)
+    grad[:, :, 1:, :] += gh
+    grad[:, :, :-1, :] -= gh
+    grad[:, :, :, 1:] += gw
+    grad[:, :, :, :-1] -= gw
+    grad /= images.dtype.type(n)
+    return float(value) / n, grad
+
+
+def wasserstein_critic(real_scores: np.ndarray, fake_scores: np.ndarray
+                       ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+    """Critic loss mean(D(fake)) - mean(D(real)); gradients for both inputs."""
+    value = float(fake_scores.mean() - real_scores.mean())
+    grad_real = np.full_like(real_scores, -1 / real_scores.size)
+    grad_fake = np.full_like(fake_scores, 1 / fake_scores.size)
+    return value, (grad_real, grad_fake)
+
+
+def wasserstein_generator(fake_scores: np.ndarray) -> tuple[float, np.ndarray]:
+    """Generator loss -mean(D(G(z)))."""
+    return float(-fake_scores.mean()), np.full_like(fake_scores, -1 / fake_scores.size)

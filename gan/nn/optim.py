@@ -1,0 +1,107 @@
+"""Optimisers that update (parameter, gradient) pairs in place and carry their
+own state, which ``state_dict``/``load_state_dict`` save and restore."""
+
+import numpy as np
+
+
+class Optimizer:
+    """Base: holds the (param, grad) pairs of one model."""
+
+    def __init__(self, parameters: list[tuple[np.ndarray, np.ndarray]], lr: float):
+        self.parameters = list(parameters)
+        self.lr = lr
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def end_epoch(self, epoch: int) -> None:
+        """Hook called after each epoch (0-based); learning-rate schedules live here."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _load_slots(self, state: dict, slots: dict[str, list[np.ndarray]]) -> None:
+        for name, arrays in slots.items():
+            for i, target in enumerate(arrays):
+                key = f"{name}.{i}"
+                if key not in state or state[key].shape != target.shape:
+                    raise ValueError(f"optimiser state {key!r} is missing or has the wrong shape")
+                target[...] = state[key]
+
+
+class SGD(Optimizer):
+    """v = momentum * v - lr * g;  p += v.
+
+    With ``decay`` > 0 the learning rate follows the step decay of the vanilla
+    NumPy GAN, applied after each epoch: lr_t = lr_{t-1} / (1 + decay * epoch).
+    """
+
+    def __init__(self, parameters, lr: float, momentum: float = 0.0, decay: float = 0.0):
+        super().__init__(parameters, lr)
+        self.momentum, self.decay = momentum, decay
+        self.velocity = [np.zeros_like(p) for p, _ in self.parameters]
+
+    def step(self):
+        for (p, g), v in zip(self.parameters, self.velocity):
+            v *= self.momentum
+            v -= self.lr * g
+            p += v
+
+    def end_epoch(self, epoch):
+        self.lr = self.lr / (1 + self.decay * epoch)
+
+    def state_dict(self):
+        return {"lr": np.float64(self.lr)} | {f"velocity.{i}": v for i, v in enumerate(self.velocity)}
+
+    def load_state_dict(self, state):
+        self._load_slots(state, {"velocity": self.velocity})
+        self.lr = float(state["lr"])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction, in place and allocation-free:
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+    p -= lr * m_hat / (sqrt(v_hat) + eps), written as
+    p -= lr_t * m / (sqrt(v) + eps_t), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t),
+    eps_t = eps sqrt(1 - b2^t), which is the same update exactly.
+    """
+
+    def __init__(self, parameters, lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(parameters, lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = [np.zeros_like(p) for p, _ in self.parameters]
+        self.v = [np.zeros_like(p) for p, _ in self.parameters]
+        self._scratch = [np.empty_like(p) for p, _ in self.parameters]
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        root = np.sqrt(1 - b2 ** self.t)
+        lr_t, eps_t = self.lr * root / (1 - b1 ** self.t), self.eps * root
+        for (p, g), m, v, tmp in zip(self.parameters, self.m, self.v, self._scratch):
+            np.multiply(g, 1 - b1, out=tmp)
+            m *= b1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - b2
+            v *= b2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += eps_t
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr_t
+            p -= tmp
+
+    def state_dict(self):
+        slots = {f"m.{i}": m for i, m in enumerate(self.m)} | {f"v.{i}": v for i, v in enumerate(self.v)}
+        return {"t": np.int64(self.t)} | slots
+
+    def load_state_dict(self, state):
+        self._load_slots(state, {"m": self.m, "v": self.v})
+        self.t = int(state["t"])

@@ -1,0 +1,64 @@
+"""A chain of layers, itself usable as a layer."""
+
+import numpy as np
+
+from gan.nn.layers import Layer
+
+
+class Sequential(Layer):
+    """y = layers[-1](...layers[0](x)).  ``backward`` returns dL/dx, so a
+    generator can be trained through a discriminator; with
+    ``param_grads=False`` no layer computes its weight gradients."""
+
+    def __init__(self, layers: list[Layer]):
+        super().__init__()
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dy, param_grads=True):
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy, param_grads)
+        return dy
+
+    def zero_grad(self):
+        for layer in self.layers:
+            layer.zero_grad()
+
+    def train(self, mode: bool = True) -> "Sequential":
+        """Switch every layer to train (True) or eval (False) mode."""
+        self.training = mode
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def eval(self) -> "Sequential":
+        return self.train(False)
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(parameter, gradient) pairs, in a fixed order, for the optimiser."""
+        return [(layer.params[k], layer.grads[k]) for layer in self.layers for k in layer.params]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers keyed '<layer index>.<name>'."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in (layer.params | layer.buffers).items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy ``state`` into this model's arrays; keys and shapes must match."""
+        own = self.state_dict()
+        missing, unexpected = own.keys() - state.keys(), state.keys() - own.keys()
+        if missing or unexpected:
+            raise ValueError(f"state does not fit the model: missing {sorted(missing)}, "
+                             f"unexpected {sorted(unexpected)}")
+        for key, target in own.items():
+            if state[key].shape != target.shape:
+                raise ValueError(f"state {key!r} has shape {state[key].shape}, "
+                                 f"model expects {target.shape}")
+            target[...] = state[key]
+
+    def __repr__(self):
+        return "Sequential(\n" + "".join(f"  {layer!r}\n" for layer in self.layers) + ")"

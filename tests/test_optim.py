@@ -1,0 +1,68 @@
+"""Optimisers against hand-computed updates, and Adam on a convex problem."""
+
+import numpy as np
+import pytest
+
+from gan.nn import SGD, Adam
+
+A = np.array([2.0, 3.0])  # f(p) = 0.5 * sum(A * p^2), gradient A * p
+
+
+def quadratic_steps(opt, p, g, steps):
+    trajectory = []
+    for _ in range(steps):
+        g[...] = A * p
+        opt.step()
+        trajectory.append(p.copy())
+    return trajectory
+
+
+def test_adam_matches_the_paper_update():
+    p, g = np.array([1.0, -2.0]), np.zeros(2)
+    lr, b1, b2, eps = 0.1, 0.5, 0.999, 1e-8
+    got = quadratic_steps(Adam([(p, g)], lr, b1, b2, eps), p, g, 3)
+    q, m, v = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2)
+    for t in range(1, 4):
+        grad = A * q
+        m = b1 * m + (1 - b1) * grad
+        v = b2 * v + (1 - b2) * grad**2
+        q = q - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        np.testing.assert_allclose(got[t - 1], q, rtol=1e-12)
+    # first step moves each coordinate by lr against the gradient's sign
+    np.testing.assert_allclose(got[0], [1.0 - 0.1, -2.0 + 0.1], rtol=1e-7)
+
+
+def test_sgd_momentum_by_hand():
+    p, g = np.array([1.0, -2.0]), np.zeros(2)
+    got = quadratic_steps(SGD([(p, g)], lr=0.1, momentum=0.9), p, g, 2)
+    # v1 = -0.1 * [2, -6] = [-0.2, 0.6]; p1 = [0.8, -1.4]
+    np.testing.assert_allclose(got[0], [0.8, -1.4])
+    # g1 = [1.6, -4.2]; v2 = 0.9 v1 - 0.1 g1 = [-0.34, 0.96]; p2 = [0.46, -0.44]
+    np.testing.assert_allclose(got[1], [0.46, -0.44])
+
+
+def test_sgd_step_decay():
+    opt = SGD([(np.zeros(1), np.zeros(1))], lr=1.0, decay=0.5)
+    lrs = []
+    for epoch in range(3):
+        opt.end_epoch(epoch)
+        lrs.append(opt.lr)
+    assert lrs == pytest.approx([1.0, 1 / 1.5, 1 / 1.5 / 2.0])
+
+
+def test_adam_minimises_least_squares():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((30, 5)), rng.standard_normal(30)
+    x, g = np.zeros(5), np.zeros(5)
+    opt = Adam([(x, g)], lr=0.05)
+    for _ in range(3000):
+        g[...] = a.T @ (a @ x - b)
+        opt.step()
+    np.testing.assert_allclose(x, np.linalg.lstsq(a, b, rcond=None)[0], atol=1e-4)
+
+
+def test_adam_keeps_float32():
+    p, g = np.ones(3, dtype=np.float32), np.full(3, 0.5, dtype=np.float32)
+    opt = Adam([(p, g)], lr=1e-3)
+    opt.step()
+    assert p.dtype == np.float32 and opt.m[0].dtype == np.float32
