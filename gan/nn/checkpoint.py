@@ -1,29 +1,22 @@
 """Save and load models and optimisers to one ``.npz`` file, atomically."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from gan.atomic import atomic_file
 
 
 def save_checkpoint(path: str | Path, parts: dict) -> None:
     """Write ``parts`` (name -> object with ``state_dict()``) to ``path``.
 
-    Keys are stored as '<part>/<key>'.  The file is written to a temporary
-    name beside ``path`` and renamed, so a crash never leaves half a file.
+    Keys are stored as '<part>/<key>'.  The file is written under a temporary
+    name and renamed, so a crash never leaves half a file.
     """
-    path = Path(path)
     arrays = {f"{name}/{key}": value for name, part in parts.items()
               for key, value in part.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def load_checkpoint(path: str | Path, parts: dict) -> None:
