@@ -6,6 +6,8 @@ import click
 
 from gan import __version__
 from gan.cli_data import data
+from gan.cli_evaluate import evaluate, evaluator, report
+from gan.cli_train import train
 from gan.errors import GanError
 
 
@@ -19,6 +21,9 @@ def cli():
 
 
 cli.add_command(data)
+cli.add_command(train)
+for command in (evaluator, evaluate, report):
+    cli.add_command(command)
 
 
 def run_or_exit(func, *args) -> None:

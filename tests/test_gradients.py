@@ -16,6 +16,7 @@ from gan.nn import (
     Tanh,
     bce_with_logits,
     generator_nonsaturating,
+    softmax_cross_entropy,
     total_variation,
     wasserstein_critic,
     wasserstein_generator,
@@ -142,6 +143,13 @@ def test_bce_with_logits(target):
 def test_bce_with_array_targets():
     targets = np.random.default_rng(5).uniform(size=(6, 1))
     check_loss(lambda z: bce_with_logits(z, targets), batch((6, 1), scale=2.0))
+
+
+def test_softmax_cross_entropy():
+    labels = np.array([0, 2, 1, 2, 3])
+    check_loss(lambda z: softmax_cross_entropy(z, labels), batch((5, 4), scale=3.0))
+    value, _ = softmax_cross_entropy(np.array([[1000.0, -1000.0], [0.0, 0.0]]), np.array([1, 0]))
+    assert value == pytest.approx((2000 + np.log(2)) / 2)
 
 
 def test_generator_nonsaturating():

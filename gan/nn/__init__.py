@@ -5,6 +5,8 @@ from gan.nn.layers import Dropout, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from gan.nn.losses import (
                            bce_with_logits,
                            generator_nonsaturating,
+    softmax,
+    softmax_cross_entropy,
                            total_variation,
                            wasserstein_critic,
                            wasserstein_generator,
@@ -17,6 +19,6 @@ from gan.nn.sequential import Sequential
 __all__ = [
     "Adam", "BatchNorm1d", "Dropout", "Layer", "LeakyReLU", "Linear", "MinibatchDiscrimination",
     "Optimizer", "ReLU", "SGD", "Sequential", "Sigmoid", "Tanh", "bce_with_logits",
-    "generator_nonsaturating", "load_checkpoint", "save_checkpoint", "sigmoid",
+    "generator_nonsaturating", "load_checkpoint", "save_checkpoint", "sigmoid", "softmax", "softmax_cross_entropy",
     "total_variation", "wasserstein_critic", "wasserstein_generator",
 ]

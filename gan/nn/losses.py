@@ -65,3 +65,19 @@ def wasserstein_critic(real_scores: np.ndarray, fake_scores: np.ndarray
 def wasserstein_generator(fake_scores: np.ndarray) -> tuple[float, np.ndarray]:
     """Generator loss -mean(D(G(z)))."""
     return float(-fake_scores.mean()), np.full_like(fake_scores, -1 / fake_scores.size)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of (N, K) logits, shifted by the row maximum (no overflow)."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean -log softmax(logits)[label] over (N, K) logits and (N,) int labels."""
+    n = len(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    grad = np.exp(log_probs)
+    grad[np.arange(n), labels] -= 1
+    return float(-log_probs[np.arange(n), labels].mean()), (grad / logits.dtype.type(n)).astype(logits.dtype)

@@ -1,0 +1,49 @@
+"""``gan evaluator``, ``gan evaluate`` and ``gan report``."""
+
+from pathlib import Path
+
+import click
+
+from gan.evaluation.evaluate import evaluate_experiment
+from gan.evaluation.reference import build_reference
+from gan.params import check_keys, load_params, section
+
+_PARAMS = click.option("--params", "params_file", default="params.yaml", show_default=True,
+                       type=click.Path(dir_okay=False), help="Params file.")
+_OUT = click.option("--out", "out_root", default="results", show_default=True,
+                     type=click.Path(file_okay=False), help="Results folder.")
+
+
+@click.command("evaluator")
+@click.argument("dataset")
+@_PARAMS
+@_OUT
+def evaluator(dataset, params_file, out_root):
+    """Build what DATASET's samples are measured against, in OUT/evaluator/DATASET/.
+
+    For mnist_train this trains the NumPy MNIST classifier (params 'evaluator')
+    and records its test accuracy; for flags, the flag names; for sine, the law of x.
+    """
+    p = section(load_params(params_file), "evaluator", params_file)
+    check_keys(p, set(), "evaluator", required={"epochs", "seed"}, path=params_file)
+    click.echo(build_reference(dataset, Path(out_root) / "evaluator" / dataset, p["epochs"], p["seed"]))
+
+
+@click.command("evaluate")
+@click.argument("experiment")
+@_PARAMS
+@_OUT
+def evaluate(experiment, params_file, out_root):
+    """Sample a trained EXPERIMENT and write OUT/EXPERIMENT/metrics.json,
+    samples.npy and figures (samples, losses, progress PNG and GIF, and the
+    family's own figure)."""
+    click.echo(evaluate_experiment(experiment, params_file, out_root))
+
+
+@click.command("report")
+@_PARAMS
+@_OUT
+def report(params_file, out_root):
+    """Write OUT/report.md (metrics of every experiment) and OUT/summary.png."""
+    from gan.evaluation.report import write_report
+    click.echo(write_report(list(section(load_params(params_file), "experiments", params_file)), out_root))

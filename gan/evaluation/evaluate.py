@@ -1,0 +1,105 @@
+"""Evaluate one trained experiment: samples, metrics.json and figures under results/<name>/."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gan.atomic import atomic_file
+from gan.errors import GanError
+from gan.evaluation import figures
+from gan.evaluation.metrics import (
+    classifier_scores,
+    flag_scores,
+    frechet_distance_of,
+    nearest_neighbours,
+    precision_recall,
+    sine_scores,
+)
+from gan.evaluation.reference import load_classifier
+from gan.params import check_keys, load_params, section
+from gan.training.config import ExperimentConfig
+from gan.training.run import load_trained
+from gan.training.trainer import LOG_COLUMNS, sample_noise
+
+
+def read_log(path: Path) -> dict[str, np.ndarray]:
+    """The per-epoch log as columns."""
+    if not path.is_file():
+        raise GanError(f"{path}: no training log; run 'gan train' first")
+    table = np.loadtxt(path, delimiter="\t", skiprows=1, ndmin=2)
+    return {name: table[:, i] for i, name in enumerate(LOG_COLUMNS)}
+
+
+def describe(name: str, config: ExperimentConfig) -> str:
+    """A figure title: the experiment and the params that distinguish it."""
+    parts = [f"{config.dataset}", f"{config.epochs} ep", f"batch {config.batch_size}",
+             f"lr D {config.lr_d:g} G {config.lr_g:g}"]
+    if config.lambda_tv:
+        parts.append(f"TV {config.lambda_tv:g}")
+    if any(str(s).startswith("minibatch") for s in config.discriminator):
+        parts.append("minibatch disc.")
+    if config.digits:
+        parts.append(f"digits {config.digits}")
+    return f"{name} ({', '.join(parts)})"
+
+
+def _mnist_metrics(samples, config, reference: Path, title: str, figs: Path) -> dict:
+    classifier = load_classifier(reference)
+    test_features = np.load(reference / "test_features.npy")
+    if config.digits:
+        test_features = test_features[np.isin(np.load(reference / "test_labels.npy"), config.digits)]
+    features = classifier.features(samples)
+    probs = classifier.probabilities(samples)
+    precision, recall = precision_recall(test_features, features)
+    figures.class_histogram(probs.argmax(axis=1), title, figs / "classes.png")
+    return {"fcd": frechet_distance_of(features, test_features), **classifier_scores(probs),
+            "precision": precision, "recall": recall}
+
+
+def _flag_metrics(samples, real, reference: Path, title: str, figs: Path) -> dict:
+    names = json.loads((reference / "names.json").read_text())
+    index, dist = nearest_neighbours(samples, real)
+    figures.nearest_figure(samples, real, index, dist, names, title, figs / "nearest.png")
+    return flag_scores(samples, real)
+
+
+def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_root: str | Path = "results") -> str:
+    p = section(load_params(params_file), "evaluate", params_file)
+    check_keys(p, set(), "evaluate", required={"samples", "seed"}, path=params_file)
+    config, gan, data = load_trained(name, out_root)
+    out, reference = Path(out_root) / name, Path(out_root) / "evaluator" / config.dataset
+    figs = out / "figures"
+    if not reference.is_dir():
+        raise GanError(f"{reference}: missing; run 'gan evaluator {config.dataset}' first")
+    generator = gan.generator.eval()
+    noise = sample_noise(config, p["samples"], np.random.default_rng(p["seed"]))
+    samples = data.to_data_units(generator.forward(noise)).astype(np.float32)
+    real = data.to_data_units(data.rows)
+    title = describe(name, config)
+    figs.mkdir(parents=True, exist_ok=True)
+
+    if config.dataset == "sine":
+        metrics = sine_scores(samples)
+        figures.sine_figure(samples, real, title, figs / "sine.png")
+    elif config.dataset == "mnist_train":
+        metrics = _mnist_metrics(samples, config, reference, title, figs)
+    else:
+        metrics = _flag_metrics(samples, real, reference, title, figs)
+
+    log = read_log(out / "log.tsv")
+    metrics |= {"d_loss": log["d_loss"][-1], "g_loss": log["g_loss"][-1], "d_real": log["d_real"][-1],
+                "d_fake": log["d_fake"][-1], "train_seconds": log["seconds"][-1]}
+    metrics = {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}
+
+    snapshots = np.load(out / "train" / "snapshots.npz")
+    shown = real if real.ndim == 2 else real[np.random.default_rng(0).permutation(len(real))[:64]]
+    figures.samples_figure(samples, shown, title, figs / "samples.png")  # caches are sorted by class
+    figures.losses_figure(log, title, figs / "losses.png")
+    figures.progress_figures(snapshots["epochs"], snapshots["samples"], title, figs / "progress.png",
+                             figs / "progress.gif")
+    with atomic_file(out / "samples.npy") as tmp, open(tmp, "wb") as f:
+        np.save(f, samples)
+    with atomic_file(out / "metrics.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=1) + "\n")
+    return f"{out}: " + ", ".join(f"{k} {v}" for k, v in metrics.items())

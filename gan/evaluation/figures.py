@@ -1,0 +1,140 @@
+"""Figures of one experiment, written as PNG (and one GIF) with matplotlib's Agg backend."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gan.atomic import atomic_file  # noqa: E402
+from gan.data.cache import to_pixels  # noqa: E402
+from gan.images import image_grid  # noqa: E402
+
+
+def save_figure(fig, path: Path) -> None:
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def show_grid(ax, images: np.ndarray, cols: int | None = None, title: str = "") -> None:
+    grid = image_grid(to_pixels(images), cols, fill=255)
+    ax.imshow(grid[..., 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255,
+              interpolation="nearest")
+    ax.set_title(title)
+    ax.axis("off")
+
+
+def samples_figure(generated: np.ndarray, real: np.ndarray, title: str, path: Path) -> None:
+    """Images: 64 generated beside 64 real.  Points: generated over real scatter."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4))
+    if generated.ndim == 4:
+        show_grid(axes[0], generated[:64], 8, "generated")
+        show_grid(axes[1], real[:64], 8, "real")
+    else:
+        for ax, pts, name in ((axes[0], generated, "generated"), (axes[1], real, "real")):
+            ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.5)
+            ax.set_title(name)
+        lims = [min(a.get_xlim()[0] for a in axes), max(a.get_xlim()[1] for a in axes)]
+        for ax in axes:
+            ax.set_xlim(lims)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def losses_figure(log: dict[str, np.ndarray], title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(log["epoch"], log["d_loss"], label="D loss")
+    ax.plot(log["epoch"], log["g_loss"], label="G loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (per-epoch mean)")
+    ax.legend()
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
+def progress_figures(epochs: np.ndarray, snapshots: np.ndarray, title: str, png: Path, gif: Path) -> None:
+    """One row per snapshot of the fixed noise batch (images) or one scatter per
+    snapshot (points), plus an animated GIF of the same frames."""
+    rows = len(epochs)
+    frames = []
+    if snapshots.ndim == 5:  # (S, N, C, H, W)
+        per_row = min(16, snapshots.shape[1])
+        fig, axes = plt.subplots(rows, 1, figsize=(per_row * 0.6, rows * 0.75 + 0.6), squeeze=False)
+        for ax, epoch, batch in zip(axes[:, 0], epochs, snapshots):
+            show_grid(ax, batch[:per_row], per_row)
+            ax.text(-2, 14, f"epoch {epoch}", ha="right", va="center", fontsize=8)
+            frame = image_grid(to_pixels(batch[:64]), 8, fill=255).repeat(4, 0).repeat(4, 1)
+            frames.append(Image.fromarray(frame[..., 0] if frame.shape[2] == 1 else frame))
+    else:  # (S, N, 2)
+        cols = min(rows, 6)
+        fig, axes = plt.subplots((rows + cols - 1) // cols, cols, figsize=(3 * cols, 2.6 * ((rows + cols - 1) // cols)),
+                                 squeeze=False)
+        lo, hi = np.percentile(snapshots[-1], [0.5, 99.5], axis=0)
+        for ax, epoch, pts in zip(axes.ravel(), epochs, snapshots):
+            ax.scatter(pts[:, 0], pts[:, 1], s=2)
+            ax.set_title(f"epoch {epoch}", fontsize=9)
+            ax.set_xlim(lo[0] - 1, hi[0] + 1)
+            ax.set_ylim(lo[1] - 1, hi[1] + 1)
+        for ax in axes.ravel()[rows:]:
+            ax.axis("off")
+        for epoch, pts in zip(epochs, snapshots):
+            f, a = plt.subplots(figsize=(4, 3))
+            a.scatter(pts[:, 0], pts[:, 1], s=2)
+            a.set_xlim(lo[0] - 1, hi[0] + 1)
+            a.set_ylim(lo[1] - 1, hi[1] + 1)
+            a.set_title(f"epoch {epoch}")
+            f.canvas.draw()
+            frames.append(Image.fromarray(np.asarray(f.canvas.buffer_rgba())[..., :3].copy()))
+            plt.close(f)
+    fig.suptitle(title)
+    save_figure(fig, png)
+    with atomic_file(gif) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=400, loop=0)
+
+
+def sine_figure(points: np.ndarray, real: np.ndarray, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.3, label="real")
+    ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, label="generated")
+    x = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(x, np.sin(x), "k--", lw=1, label="sin x")
+    ax.legend()
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
+def class_histogram(predicted: np.ndarray, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    counts = np.bincount(predicted, minlength=10)
+    ax.bar(range(10), counts / counts.sum())
+    ax.axhline(0.05, color="k", ls="--", lw=1, label="5% (coverage threshold)")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("share of samples")
+    ax.legend()
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
+def nearest_figure(samples: np.ndarray, train: np.ndarray, index: np.ndarray, dist: np.ndarray,
+                   names: list[str], title: str, path: Path, count: int = 24) -> None:
+    """Pairs: generated flag | nearest training flag, named with the distance."""
+    cols = 6
+    rows = (count + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols * 2, figsize=(cols * 2 * 1.1, rows * 1.45), squeeze=False)
+    for i in range(rows * cols):
+        left, right = axes[i // cols, 2 * (i % cols)], axes[i // cols, 2 * (i % cols) + 1]
+        left.axis("off")
+        right.axis("off")
+        if i >= min(count, len(samples)):
+            continue
+        show_grid(left, samples[i:i + 1], 1)
+        show_grid(right, train[index[i]:index[i] + 1], 1)
+        left.set_title(f"d={dist[i]:.1f}", fontsize=7)
+        right.set_title(names[index[i]][:14], fontsize=7)
+    fig.suptitle(title)
+    save_figure(fig, path)

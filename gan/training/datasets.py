@@ -1,0 +1,45 @@
+"""Training data as float32 rows, plus what is needed to map samples back."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gan.data.cache import load_cache, to_unit_range
+from gan.errors import GanError
+
+PROCESSED = Path("data/processed")
+
+
+@dataclass
+class TrainingData:
+    """rows: (N, D) float32 the networks see.  Images: [-1, 1] pixels with
+    ``image_shape`` (C, H, W); points: standardised with ``mean``/``std``
+    (data units = rows * std + mean)."""
+    rows: np.ndarray
+    image_shape: tuple[int, int, int] | None = None
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+
+    def to_data_units(self, rows: np.ndarray) -> np.ndarray:
+        """Generated rows -> (N, C, H, W) images in [-1, 1] or (N, 2) points in data units."""
+        if self.image_shape is not None:
+            return rows.reshape(-1, *self.image_shape)
+        return rows * self.std + self.mean
+
+
+def load_training_data(dataset: str, digits: list[int] = (), root: Path = PROCESSED) -> TrainingData:
+    folder = root / dataset
+    if (folder / "points.npy").is_file():
+        points = np.load(folder / "points.npy")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        mean, std = (np.array(manifest[k], dtype=np.float32) for k in ("mean", "std"))
+        return TrainingData(((points - mean) / std).astype(np.float32), mean=mean, std=std)
+    cache = load_cache(folder)
+    images = cache.images
+    if digits:
+        if cache.labels is None:
+            raise GanError(f"{folder}: has no labels, cannot select digits {list(digits)}")
+        images = images[np.isin(cache.labels, digits)]
+    return TrainingData(to_unit_range(images).reshape(len(images), -1), image_shape=images.shape[1:])

@@ -1,0 +1,78 @@
+"""Train one experiment from params.yaml and write its outputs under results/<name>/."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gan.atomic import atomic_dir, atomic_file
+from gan.data.cache import to_pixels
+from gan.images import save_grid
+from gan.nn import load_checkpoint, save_checkpoint
+from gan.params import load_params, section
+from gan.training.config import ExperimentConfig
+from gan.training.datasets import TrainingData, load_training_data
+from gan.training.trainer import GAN, LOG_COLUMNS, Diverged, History, Trainer, build_gan
+
+
+def experiment_config(name: str, params_file: str | Path = "params.yaml") -> ExperimentConfig:
+    return ExperimentConfig.from_params(name, section(load_params(params_file), f"experiments.{name}"))
+
+
+def _write_outputs(folder: Path, trainer: Trainer) -> None:
+    """model.npz, config.json, snapshots.npz and, for images, one PNG grid per snapshot."""
+    history: History = trainer.history
+    save_checkpoint(folder / "model.npz", trainer.gan.parts())
+    (folder / "config.json").write_text(json.dumps(asdict(trainer.config), indent=1) + "\n")
+    snapshots = np.stack(history.snapshots)
+    np.savez(folder / "snapshots.npz", epochs=np.array(history.snapshot_epochs), samples=snapshots)
+    if trainer.data.image_shape is not None:
+        (folder / "snapshots").mkdir()
+        for epoch, samples in zip(history.snapshot_epochs, snapshots):
+            save_grid(to_pixels(samples), folder / "snapshots" / f"epoch_{epoch:05d}.png")
+
+
+def write_log(path: Path, rows: list[tuple]) -> None:
+    """Tab-separated per-epoch log with a header row (``dvc plots`` reads it)."""
+    with atomic_file(path) as tmp:
+        lines = ["\t".join(LOG_COLUMNS)] + ["\t".join(f"{v:.6g}" for v in row) for row in rows]
+        tmp.write_text("\n".join(lines) + "\n")
+
+
+def train_experiment(name: str, params_file: str | Path = "params.yaml", out_root: str | Path = "results") -> str:
+    """Train ``experiments.<name>`` and write results/<name>/train/ and
+    results/<name>/log.tsv.  On divergence the last finite state is written
+    and Diverged is raised; on Ctrl-C the previous outputs stay as they were."""
+    config = experiment_config(name, params_file)
+    data = load_training_data(config.dataset, config.digits)
+    trainer = Trainer(config, data, name)
+    out = Path(out_root) / name
+    diverged = None
+    with atomic_dir(out / "train") as folder:
+        with tqdm(total=config.epochs, desc=name, unit="epoch", disable=None, leave=False) as bar:
+            def progress(epoch, row):
+                bar.set_postfix(D=f"{row[1]:.3f}", G=f"{row[2]:.3f}", refresh=False)
+                bar.update()
+            try:
+                trainer.fit(progress, log=tqdm.write)
+            except Diverged as exc:
+                diverged = exc
+        _write_outputs(folder, trainer)
+    write_log(out / "log.tsv", trainer.history.rows)
+    if diverged:
+        raise Diverged(f"{diverged}; kept the last finite state (epoch {trainer.last_finite_epoch}) "
+                       f"in {out / 'train' / 'model.npz'}")
+    seconds = trainer.history.rows[-1][-1]
+    return f"{out}: {config.epochs} epochs in {seconds:.1f} s"
+
+
+def load_trained(name: str, out_root: str | Path = "results") -> tuple[ExperimentConfig, GAN, TrainingData]:
+    """Rebuild a trained experiment from results/<name>/train (config.json and model.npz)."""
+    folder = Path(out_root) / name / "train"
+    config = ExperimentConfig(**json.loads((folder / "config.json").read_text()))
+    data = load_training_data(config.dataset, config.digits)
+    gan = build_gan(config, data.rows.shape[1], np.random.default_rng(0), name)
+    load_checkpoint(folder / "model.npz", gan.parts())
+    return config, gan, data

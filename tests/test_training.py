@@ -1,0 +1,122 @@
+"""Training: loss goes the right way, runs are deterministic, params are
+validated, divergence is caught and interrupts leave outputs intact."""
+
+import numpy as np
+import pytest
+import yaml
+
+from gan.data.flatten import flatten_folder
+from gan.data.toy import sine_points, write_points
+from gan.errors import GanError
+from gan.training import run as run_module
+from gan.training.config import ExperimentConfig
+from gan.training.datasets import load_training_data
+from gan.training.run import train_experiment
+from gan.training.trainer import Diverged, Trainer
+
+SINE = {"dataset": "sine", "generator": ["linear 16", "relu", "linear 32", "relu", "linear out"],
+        "discriminator": ["linear 64", "relu", "linear 64", "relu", "linear out"], "noise_size": 2,
+        "lr_d": 0.002, "lr_g": 0.002, "beta1": 0.5, "batch_size": 32, "epochs": 40, "seed": 0,
+        "snapshot_every": 40, "snapshot_count": 512}
+
+TINY_FLAGS = {"dataset": "flags_rgb", "generator": ["linear 16", "relu", "linear out", "tanh"],
+              "discriminator": ["linear 16", "leaky_relu 0.2", "dropout 0.3", "minibatch 4 3", "linear out"],
+              "noise_size": 8, "lr_d": 0.001, "lr_g": 0.001, "label_smoothing": 0.9, "lambda_tv": 0.001,
+              "batch_size": 8, "epochs": 3, "seed": 3, "snapshot_every": 2, "snapshot_count": 4}
+
+
+def sine_mae(points: np.ndarray) -> float:
+    return float(np.abs(points[:, 1] - np.sin(points[:, 0])).mean())
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A project-like folder with a sine cache and a tiny RGB 'flags' cache."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    write_points(sine_points(2048, rng), tmp_path / "data/processed/sine", "sine")
+    from PIL import Image
+    (tmp_path / "flags").mkdir()
+    for i in range(24):
+        Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)).save(tmp_path / "flags" / f"f{i:02d}.png")
+    flatten_folder(tmp_path / "flags", tmp_path / "data/processed/flags_rgb", workers=1)
+    return tmp_path
+
+
+def write_params(folder, experiments):
+    (folder / "params.yaml").write_text(yaml.safe_dump({"experiments": experiments}))
+
+
+def test_sine_gets_closer_to_the_curve(workdir):
+    config = ExperimentConfig.from_params("sine", SINE)
+    trainer = Trainer(config, load_training_data("sine"), "sine")
+    trainer.fit(log=lambda line: None)
+    untrained, trained = (sine_mae(s) for s in trainer.history.snapshots)
+    assert trained < 0.5 * untrained, (untrained, trained)
+    assert len(trainer.history.rows) == 40 and trainer.history.snapshot_epochs == [0, 40]
+
+
+def test_same_params_give_identical_model_files(workdir):
+    write_params(workdir, {"tiny": TINY_FLAGS, "other_seed": TINY_FLAGS | {"seed": 4}})
+    train_experiment("tiny", out_root="a")
+    train_experiment("tiny", out_root="b")
+    train_experiment("other_seed", out_root="c")
+    a, b, c = (np.load(workdir / d / name / "train" / "model.npz")
+               for d, name in (("a", "tiny"), ("b", "tiny"), ("c", "other_seed")))
+    assert a.files == b.files and len(a.files) > 10
+    assert all(np.array_equal(a[k], b[k]) for k in a.files)
+    assert not all(np.array_equal(a[k], c[k]) for k in a.files)
+    log = (workdir / "a/tiny/log.tsv").read_text().splitlines()
+    assert log[0].split("\t") == ["epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds"] and len(log) == 4
+    assert sorted(p.name for p in (workdir / "a/tiny/train/snapshots").iterdir()) == [
+        "epoch_00000.png", "epoch_00002.png", "epoch_00003.png"]
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"learning_rate": 0.1}, "unknown key 'experiments.x.learning_rate'"),
+    ({"epochs": "ten"}, "'experiments.x.epochs' must be int"),
+    ({"lr_g": -1.0}, "'experiments.x.lr_g' must be positive"),
+    ({"noise": "cauchy"}, "'experiments.x.noise' must be one of normal, uniform"),
+    ({"dataset": "cifar"}, "'experiments.x.dataset' must be one of"),
+    ({"label_smoothing": 1.5}, "label_smoothing' must be in"),
+    ({"separate_batches": "yes"}, "'experiments.x.separate_batches' must be bool"),
+])
+def test_bad_params_are_named(change, message):
+    with pytest.raises(GanError, match=message):
+        ExperimentConfig.from_params("x", TINY_FLAGS | change)
+
+
+def test_missing_key_and_bad_layer_specs(workdir):
+    with pytest.raises(GanError, match="missing key 'experiments.x.epochs'"):
+        ExperimentConfig.from_params("x", {k: v for k, v in TINY_FLAGS.items() if k != "epochs"})
+    write_params(workdir, {"bad_layer": TINY_FLAGS | {"generator": ["linear 16", "swish", "linear out"]},
+                           "bad_width": TINY_FLAGS | {"discriminator": ["linear 16", "relu", "linear 2"]}})
+    with pytest.raises(GanError, match=r"'experiments.bad_layer.generator\[1\]' = 'swish' is not a layer spec"):
+        train_experiment("bad_layer")
+    with pytest.raises(GanError, match="'experiments.bad_width.discriminator' ends with 2 features, needs 1"):
+        train_experiment("bad_width")
+    with pytest.raises(GanError, match="missing key 'experiments.nothing'"):
+        train_experiment("nothing")
+
+
+def test_divergence_guard_keeps_last_finite_state(workdir):
+    write_params(workdir, {"boom": TINY_FLAGS | {"lr_g": 1e30, "lr_d": 1e30, "epochs": 5, "snapshot_every": 1}})
+    with pytest.raises(Diverged, match=r"experiments.boom diverged at (epoch \d+, step \d+|the end of epoch \d+)"):
+        train_experiment("boom")
+    model = np.load(workdir / "results/boom/train/model.npz")
+    assert all(np.isfinite(model[k]).all() for k in model.files)
+
+
+def test_interrupt_leaves_previous_outputs(workdir, monkeypatch):
+    write_params(workdir, {"tiny": TINY_FLAGS})
+    train_experiment("tiny")
+    before = (workdir / "results/tiny/train/model.npz").read_bytes()
+
+    def interrupted(self, epoch):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Trainer, "train_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_experiment("tiny")
+    assert (workdir / "results/tiny/train/model.npz").read_bytes() == before
+    assert sorted(p.name for p in (workdir / "results/tiny").iterdir()) == ["log.tsv", "train"]
