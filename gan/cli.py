@@ -5,6 +5,7 @@ import sys
 import click
 
 from gan import __version__
+from gan.cli_bench import bench
 from gan.cli_data import data
 from gan.cli_evaluate import evaluate, evaluator, report
 from gan.cli_train import train
@@ -22,7 +23,7 @@ def cli():
 
 cli.add_command(data)
 cli.add_command(train)
-for command in (evaluator, evaluate, report):
+for command in (evaluator, evaluate, report, bench):
     cli.add_command(command)
 
 
