@@ -202,3 +202,16 @@ def test_generator_gradient_through_discriminator():
         for name, p in layer.params.items():
             assert relative_error(layer.grads[name], numerical_gradient(loss, p)) < TOL
     assert all(not g.any() for _, g in disc.parameters())
+
+
+def test_first_layer_can_skip_its_input_gradient():
+    rng = np.random.default_rng(6)
+    model = Sequential([Linear(5, 4, rng, dtype=F64), ReLU(), Linear(4, 2, rng, dtype=F64)])
+    x, dy = batch((3, 5)), batch((3, 2), seed=1)
+    model.forward(x)
+    model.zero_grad()
+    full = model.backward(dy)
+    expected = [g.copy() for _, g in model.parameters()]
+    model.zero_grad()
+    assert full is not None and model.backward(dy, input_grad=False) is None
+    assert all(np.array_equal(g, e) for (_, g), e in zip(model.parameters(), expected))

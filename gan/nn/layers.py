@@ -3,11 +3,13 @@
 Every layer maps a batch ``x`` of shape (N, ...) to ``y`` and back:
 
 * ``forward(x)`` caches what ``backward`` needs and returns ``y``;
-* ``backward(dy, param_grads=True)`` returns ``dx`` and, when ``param_grads``
-  is true, *adds* the parameter gradients into ``self.grads`` (call
-  ``zero_grad`` first).  With ``param_grads=False`` only ``dx`` is computed,
-  which is what the generator step needs when it back-propagates through the
-  discriminator.
+* ``backward(dy, param_grads=True, input_grad=True)`` returns ``dx`` and,
+  when ``param_grads`` is true, *adds* the parameter gradients into
+  ``self.grads`` (call ``zero_grad`` first).  With ``param_grads=False`` only
+  ``dx`` is computed, which is what the generator step needs when it
+  back-propagates through the discriminator.  With ``input_grad=False`` a
+  layer may skip ``dx`` and return None (the first layer of a network whose
+  input is data or noise).
 
 ``params`` and ``grads`` are dicts with the same keys and shapes; ``buffers``
 holds non-trained state (running statistics) that is saved with the model.
@@ -26,11 +28,12 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
+        self._grads_zero = True  # grads hold zeros: a backward may write instead of add
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray, param_grads: bool = True) -> np.ndarray:
+    def backward(self, dy: np.ndarray, param_grads: bool = True, input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError
 
     def _add_param(self, name: str, value: np.ndarray) -> None:
@@ -40,6 +43,7 @@ class Layer:
     def zero_grad(self) -> None:
         for g in self.grads.values():
             g.fill(0)
+        self._grads_zero = True
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self.params.items())
@@ -65,11 +69,15 @@ class Linear(Layer):
         y += self.params["b"]
         return y
 
-    def backward(self, dy, param_grads=True):
-        if param_grads:
+    def backward(self, dy, param_grads=True, input_grad=True):
+        if param_grads and self._grads_zero:   # first backward since zero_grad: no temporaries
+            np.matmul(self._x.T, dy, out=self.grads["W"])
+            np.sum(dy, axis=0, out=self.grads["b"])
+            self._grads_zero = False
+        elif param_grads:
             self.grads["W"] += self._x.T @ dy
             self.grads["b"] += dy.sum(axis=0)
-        return dy @ self.params["W"].T
+        return dy @ self.params["W"].T if input_grad else None
 
 
 class ReLU(Layer):
@@ -79,7 +87,7 @@ class ReLU(Layer):
         self._mask = x > 0
         return x * self._mask
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         return dy * self._mask
 
 
@@ -94,7 +102,7 @@ class LeakyReLU(Layer):
         self._slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
         return x * self._slope
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         return dy * self._slope
 
 
@@ -105,7 +113,7 @@ class Tanh(Layer):
         self._y = np.tanh(x)
         return self._y
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         return dy * (1 - self._y * self._y)
 
 
@@ -122,7 +130,7 @@ class Sigmoid(Layer):
         self._y = sigmoid(x)
         return self._y
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         return dy * self._y * (1 - self._y)
 
 
@@ -150,5 +158,5 @@ class Dropout(Layer):
         self._mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
         return x * self._mask
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         return dy if self._mask is None else dy * self._mask

@@ -15,8 +15,8 @@ class MinibatchDiscrimination(Layer):
     (j = i included, as in the paper).  y = concat[x, o]: (N, A + B).
 
     Vectorised over samples and kernels; the only Python loop runs over the
-    C dimensions of a kernel, so forward and backward hold (N, N, B) arrays,
-    never (N, N, B, C).
+    C dimensions of a kernel, so forward and backward hold four (B, N, N)
+    work arrays (reused across calls), never (N, N, B, C).
     """
 
     def __init__(self, in_features: int, kernels: int, kernel_dim: int,
@@ -25,28 +25,44 @@ class MinibatchDiscrimination(Layer):
         self.kernels, self.kernel_dim = kernels, kernel_dim
         self._add_param("T", init_weight("normal", (in_features, kernels * kernel_dim),
                                          rng, scale, dtype))
+        self._work = None
+
+    def _buffers(self, n: int, dtype) -> tuple[np.ndarray, ...]:
+        """Four (B, N, N) work arrays, reused while the batch size stays the same."""
+        shape = (self.kernels, n, n)
+        if self._work is None or self._work[0].shape != shape or self._work[0].dtype != dtype:
+            self._work = tuple(np.empty(shape, dtype=dtype) for _ in range(4))
+        return self._work
+
+    def _pair_differences(self, c: int, out: np.ndarray) -> np.ndarray:
+        """out[b, i, j] = M[i, b, c] - M[j, b, c]."""
+        mc = self._mt[c]                                  # (B, N), contiguous rows
+        return np.subtract(mc[:, :, None], mc[:, None, :], out=out)
 
     def forward(self, x):
         n = x.shape[0]
         m = (x @ self.params["T"]).reshape(n, self.kernels, self.kernel_dim)
-        dist = np.zeros((n, n, self.kernels), dtype=x.dtype)
-        for c in range(self.kernel_dim):
-            dist += np.abs(m[:, None, :, c] - m[None, :, :, c])
-        self._x, self._m = x, m
-        self._close = np.exp(-dist)                      # c_b(i, j): (N, N, B)
-        return np.concatenate([x, self._close.sum(axis=1)], axis=1)
+        self._x, self._mt = x, np.ascontiguousarray(m.transpose(2, 1, 0))   # (C, B, N)
+        close, tmp, _, _ = self._buffers(n, x.dtype)
+        np.abs(self._pair_differences(0, close), out=close)
+        for c in range(1, self.kernel_dim):
+            close += np.abs(self._pair_differences(c, tmp), out=tmp)
+        np.exp(np.negative(close, out=close), out=close)       # c_b(i, j): (B, N, N)
+        return np.concatenate([x, close.sum(axis=2).T], axis=1)
 
-    def backward(self, dy, param_grads=True):
-        x, m, close = self._x, self._m, self._close
+    def backward(self, dy, param_grads=True, input_grad=True):
+        x = self._x
         n, a = x.shape
-        do = dy[:, a:]                                    # (N, B)
+        close, tmp, weight, sign = self._buffers(n, x.dtype)
+        do = np.ascontiguousarray(dy[:, a:].T)                 # (B, N)
         # o[i] and o[j] both depend on dist(i, j): d/d dist(i,j) = -(do_i + do_j) c(i,j)
-        weight = (do[:, None, :] + do[None, :, :]) * close
-        dm = np.empty_like(m)
+        np.add(do[:, :, None], do[:, None, :], out=weight)
+        weight *= close
+        dmt = np.empty_like(self._mt)                          # (C, B, N)
         for c in range(self.kernel_dim):
-            sign = np.sign(m[:, None, :, c] - m[None, :, :, c])
-            dm[:, :, c] = -(weight * sign).sum(axis=1)
-        dm = dm.reshape(n, -1)
+            np.sign(self._pair_differences(c, tmp), out=sign)  # in place (out=tmp) is 6x slower
+            dmt[c] = -np.einsum("bij,bij->bi", weight, sign)
+        dm = dmt.transpose(2, 1, 0).reshape(n, -1)             # (N, B*C)
         if param_grads:
             self.grads["T"] += x.T @ dm
-        return dy[:, :a] + dm @ self.params["T"].T
+        return dy[:, :a] + dm @ self.params["T"].T if input_grad else None

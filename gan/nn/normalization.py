@@ -39,7 +39,7 @@ class BatchNorm1d(Layer):
         self._xhat = (x - mean) * self._inv_std
         return self._xhat * self.params["gamma"] + self.params["beta"]
 
-    def backward(self, dy, param_grads=True):
+    def backward(self, dy, param_grads=True, input_grad=True):
         gamma = self.params["gamma"]
         if param_grads:
             self.grads["gamma"] += (dy * self._xhat).sum(axis=0)

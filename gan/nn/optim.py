@@ -1,11 +1,11 @@
 """Optimisers that update (parameter, gradient) pairs in place and carry their
 own state, which ``state_dict``/``load_state_dict`` save and restore."""
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache, partial
+from functools import partial
 
 import numpy as np
+
+from gan.nn.threads import WORKERS, run_parallel
 
 
 class Optimizer:
@@ -90,7 +90,7 @@ class Adam(Optimizer):
         slices = [tuple(a.reshape(-1)[i:i + self.CHUNK] for a in (p, g, m, v))
                   for (p, g), m, v in zip(self.parameters, self.m, self.v)
                   for i in range(0, p.size, self.CHUNK)]
-        workers = max(1, min(os.cpu_count() or 1, 4, len(slices)))
+        workers = max(1, min(WORKERS, len(slices)))
         self._groups = [slices[i::workers] for i in range(workers)]
         dtype = np.result_type(*[p for p, _ in self.parameters]) if self.parameters else np.float32
         self._scratch = [np.empty(self.CHUNK, dtype=dtype) for _ in self._groups]
@@ -100,10 +100,7 @@ class Adam(Optimizer):
         root = np.sqrt(1 - self.beta2 ** self.t)
         lr_t, eps_t = self.lr * root / (1 - self.beta1 ** self.t), self.eps * root
         update = partial(_adam_update, beta1=self.beta1, beta2=self.beta2, lr_t=lr_t, eps_t=eps_t)
-        if len(self._groups) == 1:
-            update(self._groups[0], self._scratch[0])
-        else:
-            list(_thread_pool().map(update, self._groups, self._scratch))
+        run_parallel(update, self._groups, self._scratch)
 
     def state_dict(self):
         slots = {f"m.{i}": m for i, m in enumerate(self.m)} | {f"v.{i}": v for i, v in enumerate(self.v)}
@@ -130,8 +127,3 @@ def _adam_update(slices, scratch, beta1, beta2, lr_t, eps_t) -> None:
         np.divide(m, tmp, out=tmp)
         tmp *= lr_t
         p -= tmp
-
-
-@cache
-def _thread_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="adam")

@@ -8,7 +8,8 @@ from gan.nn.layers import Layer
 class Sequential(Layer):
     """y = layers[-1](...layers[0](x)).  ``backward`` returns dL/dx, so a
     generator can be trained through a discriminator; with
-    ``param_grads=False`` no layer computes its weight gradients."""
+    ``param_grads=False`` no layer computes its weight gradients, with
+    ``input_grad=False`` the first layer may skip dL/dx (returns None)."""
 
     def __init__(self, layers: list[Layer]):
         super().__init__()
@@ -19,10 +20,10 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy, param_grads=True):
-        for layer in reversed(self.layers):
+    def backward(self, dy, param_grads=True, input_grad=True):
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy, param_grads)
-        return dy
+        return self.layers[0].backward(dy, param_grads, input_grad)
 
     def zero_grad(self):
         for layer in self.layers:

@@ -102,10 +102,10 @@ class Trainer:
         if cfg.separate_batches and self.batch_coupled:
             real_logits = disc.forward(real)
             loss_real, grad = bce_with_logits(real_logits, cfg.label_smoothing)
-            disc.backward(grad)
+            disc.backward(grad, input_grad=False)
             fake_logits = disc.forward(fake)
             loss_fake, grad = bce_with_logits(fake_logits, 0.0)
-            disc.backward(grad)
+            disc.backward(grad, input_grad=False)
             loss = loss_real + loss_fake
         else:
             logits = disc.forward(np.concatenate([real, fake]))
@@ -113,7 +113,7 @@ class Trainer:
             targets = np.zeros_like(logits)
             targets[:n] = cfg.label_smoothing
             loss, grad = bce_with_logits(logits, targets)
-            disc.backward(grad * 2)  # same scale as the sum of two batch means
+            disc.backward(grad * 2, input_grad=False)  # same scale as the sum of two batch means
             loss, real_logits, fake_logits = 2 * loss, logits[:n], logits[n:]
         if cfg.grad_clip:
             clip_gradients(disc, cfg.grad_clip)
@@ -132,7 +132,7 @@ class Trainer:
             tv, dtv = total_variation(images, cfg.tv_kind)
             loss += cfg.lambda_tv * tv
             dfake += cfg.lambda_tv * dtv.reshape(fake.shape)
-        gen.backward(dfake)
+        gen.backward(dfake, input_grad=False)
         if cfg.grad_clip:
             clip_gradients(gen, cfg.grad_clip)
         self.gan.opt_g.step()
@@ -146,19 +146,26 @@ class Trainer:
         stop = len(rows) - len(rows) % size if self.config.drop_last else len(rows)
         return [rows[order[i:i + size]] for i in range(0, stop, size)]
 
+    def step(self, reals: list[np.ndarray]) -> tuple[float, float, float, float]:
+        """One training step: a D update per real batch in ``reals`` (d_steps
+        of them), then one G update on the last generated batch.  Returns
+        (D loss, G loss, mean D(x), mean D(G(z)))."""
+        gen, cfg = self.gan.generator, self.config
+        for real in reals:
+            fake = gen.forward(sample_noise(cfg, len(real), self.rng))
+            d_loss, d_real, d_fake = self._d_step(real, fake)
+        return d_loss, self._g_step(fake), d_real, d_fake
+
     def train_epoch(self, epoch: int) -> tuple[float, ...]:
-        cfg, gen = self.config, self.gan.generator
-        sums = np.zeros(4)
-        steps = 0
+        """Every real batch once, d_steps per step; returns the epoch means."""
+        cfg = self.config
         batches = self.batches()
         if len(batches) < cfg.d_steps:
             raise GanError(f"experiments.{self.name}: batch_size {cfg.batch_size} leaves fewer than "
                            f"d_steps={cfg.d_steps} batches per epoch in {len(self.data.rows)} samples")
+        sums, steps = np.zeros(4), 0
         for start in range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps):
-            for real in batches[start:start + cfg.d_steps]:
-                fake = gen.forward(sample_noise(cfg, len(real), self.rng))
-                d_loss, d_real, d_fake = self._d_step(real, fake)
-            g_loss = self._g_step(fake)
+            d_loss, g_loss, d_real, d_fake = self.step(batches[start:start + cfg.d_steps])
             steps += 1
             if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
                 self._diverged(epoch, steps, f"D loss {d_loss}, G loss {g_loss}")
