@@ -230,3 +230,29 @@ def test_truncated_archive(tmp_path, kind):
     with pytest.raises(GanError, match="truncated|not a zip or tar"):
         download(str(archive), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_bar_gets_total_from_content_length(server, tmp_path, monkeypatch):
+    from gan.data import http
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, total=None, disable=None, **kwargs):
+            seen.update(total=total, disable=disable, updates=0)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            seen["updates"] += n
+
+    monkeypatch.setattr(http, "tqdm", Recorder)
+    server.routes["/data.zip"] = [(200, ARCHIVE, None)]
+    http.download_url(f"{server.url}/data.zip", tmp_path / "a.zip", FAST, progress=True)
+    assert seen == {"total": len(ARCHIVE), "disable": None, "updates": len(ARCHIVE)}
+    http.download_url(f"{server.url}/data.zip", tmp_path / "b.zip", FAST, progress=False)
+    assert seen["disable"] is True
