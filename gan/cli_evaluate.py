@@ -6,6 +6,7 @@ import click
 
 from gan.evaluation.evaluate import evaluate_experiment
 from gan.evaluation.reference import build_reference
+from gan.evaluation.report import write_report
 from gan.params import check_keys, load_params, section
 
 _PARAMS = click.option("--params", "params_file", default="params.yaml", show_default=True,
@@ -45,5 +46,4 @@ def evaluate(experiment, params_file, out_root):
 @_OUT
 def report(params_file, out_root):
     """Write OUT/report.md (metrics of every experiment) and OUT/summary.png."""
-    from gan.evaluation.report import write_report
     click.echo(write_report(list(section(load_params(params_file), "experiments", params_file)), out_root))
