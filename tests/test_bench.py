@@ -1,0 +1,51 @@
+"""The benchmark measures the right things: its loop reference computes the
+layer's gradient, its FLOP count matches a hand count, and its JSON is consistent."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gan.bench import minibatch_loop_reference, step_flops
+from gan.nn import MinibatchDiscrimination
+from gan.training.config import ExperimentConfig
+from gan.training.datasets import TrainingData
+from gan.training.trainer import Trainer
+from tests.conftest import ROOT, run
+
+
+def test_loop_reference_matches_the_layer():
+    rng = np.random.default_rng(0)
+    layer = MinibatchDiscrimination(6, kernels=5, kernel_dim=3, rng=rng, scale=0.5, dtype=np.float64)
+    x, dy = rng.standard_normal((7, 6)), rng.standard_normal((7, 11))
+    layer.forward(x)
+    np.testing.assert_allclose(minibatch_loop_reference(layer, x, dy), layer.backward(dy), rtol=1e-12)
+
+
+def test_step_flops_by_hand():
+    config = ExperimentConfig.from_params("tiny", {
+        "dataset": "flags_bw", "generator": ["linear 3", "relu", "linear out"],
+        "discriminator": ["linear 5", "relu", "linear out"], "noise_size": 2, "epochs": 1, "batch_size": 10})
+    data = TrainingData(np.zeros((20, 4), dtype=np.float32), (1, 2, 2))
+    trainer = Trainer(config, data, "tiny")
+    # multiply-adds per row: G 2*3 + 3*4 = 18 (first 6), D 4*5 + 5*1 = 25 (first 20)
+    # D step: G forward 10*18; D on 20 rows: forward 25, weight grads 25, input grads 25 - 20
+    # G step: D forward and input grads on 10 rows 2*25; G weight grads 18, input grads 18 - 6
+    macs = 10 * 18 + 20 * (25 + 25 + 5) + 10 * 2 * 25 + 10 * (18 + 12)
+    assert step_flops(trainer, 10) == 2 * macs == 4160
+
+
+def test_bench_prints_consistent_json():
+    result = run(["gan", "bench", "--repeats", "3", "--flatten-images", "300"], ROOT)
+    bench = json.loads(result.stdout)
+    sgemm = bench["sgemm_gflops"]
+    steps = bench["mnist_step"] + [bench["flags_rgb_step"], bench["flags_rgb_tv_mbd_step"]]
+    assert [s["batch"] for s in steps] == [128, 32, 32, 32]
+    for s in steps:
+        assert s["gflops"] == pytest.approx(s["gflop_per_step"] * 1e3 / s["step_ms"])
+        assert s["ratio_to_sgemm"] == pytest.approx(s["gflops"] / sgemm)
+        assert s["step_ms_min"] <= s["step_ms"] <= s["step_ms_max"]
+    assert bench["mnist_step"][0]["gflop_per_step"] == pytest.approx(3.708813312)
+    assert bench["flatten"]["images"] == 300 and bench["flatten"]["all_cores"]["images_per_s"] > 0
+    mbd = bench["minibatch_discrimination"]
+    assert mbd["speedup"] == pytest.approx(mbd["loop_ms"] / mbd["layer_ms"])
