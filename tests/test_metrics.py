@@ -8,6 +8,7 @@ from gan.evaluation.metrics import (
     flag_scores,
     frechet_distance,
     frechet_distance_of,
+    nearest_neighbours,
     precision_recall,
     sine_scores,
 )
@@ -89,6 +90,7 @@ def test_flag_scores_training_set_noise_and_collapse():
     noise = rng.uniform(-1, 1, (100, 3, 12, 12)).astype(np.float32)
     noisy = flag_scores(noise, train)
     assert noisy["nn_copy_rate"] == 0.0 and noisy["tv_ratio"] > 10 and noisy["precision"] == 0.0
+    assert flag_scores(noise, train, nearest=nearest_neighbours(noise, train)) == noisy
     collapsed = flag_scores(np.repeat(train[5:6], 50, axis=0), train)
     assert collapsed["distinct_modes"] == 1 and collapsed["recall"] <= 0.05
 

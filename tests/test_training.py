@@ -86,6 +86,11 @@ def test_bad_params_are_named(change, message):
         ExperimentConfig.from_params("x", TINY_FLAGS | change)
 
 
+def test_tv_loss_needs_images():
+    with pytest.raises(GanError, match="'experiments.x.lambda_tv' applies to image datasets, not 'sine'"):
+        ExperimentConfig.from_params("x", SINE | {"lambda_tv": 0.001})
+
+
 def test_missing_key_and_bad_layer_specs(workdir):
     with pytest.raises(GanError, match="missing key 'experiments.x.epochs'"):
         ExperimentConfig.from_params("x", {k: v for k, v in TINY_FLAGS.items() if k != "epochs"})

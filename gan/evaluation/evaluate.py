@@ -61,7 +61,7 @@ def _flag_metrics(samples, real, reference: Path, title: str, figs: Path) -> dic
     names = json.loads((reference / "names.json").read_text())
     index, dist = nearest_neighbours(samples, real)
     figures.nearest_figure(samples, real, index, dist, names, title, figs / "nearest.png")
-    return flag_scores(samples, real)
+    return flag_scores(samples, real, nearest=(index, dist))
 
 
 def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_root: str | Path = "results") -> str:

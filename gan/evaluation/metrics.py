@@ -94,10 +94,12 @@ def copy_threshold(train: np.ndarray, fraction: float = 0.5) -> float:
     return float(fraction * distinct.min())
 
 
-def flag_scores(samples: np.ndarray, train: np.ndarray) -> dict[str, float]:
+def flag_scores(samples: np.ndarray, train: np.ndarray,
+                nearest: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
     """Metrics of (N, C, H, W) samples in [-1, 1] against training flags:
-    nn_copy_rate, distinct_modes, tv_ratio, precision, recall (pixel space)."""
-    index, dist = nearest_neighbours(samples, train)
+    nn_copy_rate, distinct_modes, tv_ratio, precision, recall (pixel space).
+    ``nearest`` is ``nearest_neighbours(samples, train)`` when already computed."""
+    index, dist = nearest if nearest is not None else nearest_neighbours(samples, train)
     tv_samples = total_variation(samples.astype(np.float64))[0]
     tv_train = total_variation(train.astype(np.float64))[0]
     precision, recall = precision_recall(train.reshape(len(train), -1), samples.reshape(len(samples), -1))

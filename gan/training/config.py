@@ -78,6 +78,8 @@ class ExperimentConfig:
                 raise GanError(f"params.yaml: '{where}.{key}' must be >= 0, got {getattr(self, key)}")
         if not 0 < self.label_smoothing <= 1:
             raise GanError(f"params.yaml: '{where}.label_smoothing' must be in (0, 1], got {self.label_smoothing}")
+        if self.lambda_tv and self.dataset == "sine":
+            raise GanError(f"params.yaml: '{where}.lambda_tv' applies to image datasets, not {self.dataset!r}")
         if self.digits and (self.dataset != "mnist_train" or not all(0 <= d <= 9 for d in self.digits)):
             raise GanError(f"params.yaml: '{where}.digits' takes digits 0..9 and only for mnist_train")
 
