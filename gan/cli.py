@@ -8,6 +8,7 @@ from gan import __version__
 from gan.cli_bench import bench
 from gan.cli_data import data
 from gan.cli_evaluate import evaluate, evaluator, report
+from gan.cli_sample import sample
 from gan.cli_train import train
 from gan.errors import GanError
 
@@ -23,6 +24,7 @@ def cli():
 
 cli.add_command(data)
 cli.add_command(train)
+cli.add_command(sample)
 for command in (evaluator, evaluate, report, bench):
     cli.add_command(command)
 

@@ -23,7 +23,8 @@ def evaluator(dataset, params_file, out_root):
     """Build what DATASET's samples are measured against, in OUT/evaluator/DATASET/.
 
     For mnist_train this trains the NumPy MNIST classifier (params 'evaluator')
-    and records its test accuracy; for flags, the flag names; for sine, the law of x.
+    and records its test accuracy; for flags, the flag names; for sine, the law
+    of x; for the Gaussian mixtures gmm8/gmm25, the mode centres and std.
     """
     p = section(load_params(params_file), "evaluator", params_file)
     check_keys(p, set(), "evaluator", required={"epochs", "seed"}, path=params_file)

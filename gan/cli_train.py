@@ -16,7 +16,8 @@ def train(experiment, params_file, out_root):
 
     Writes OUT/EXPERIMENT/train/ (model.npz with both networks and optimiser
     states, config.json, snapshots.npz, snapshot grids) and OUT/EXPERIMENT/log.tsv
-    (per-epoch D loss, G loss, mean D(x), mean D(G(z)), seconds). Exits 1 if
-    training diverges, keeping the last finite state.
+    (per-epoch D loss, G loss, mean D(x), mean D(G(z)), for WGAN-GP the
+    Wasserstein estimate and penalty, with instance noise its sigma, seconds).
+    Exits 1 if training diverges, keeping the last finite state.
     """
     click.echo(train_experiment(experiment, params_file, out_root))

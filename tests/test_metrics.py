@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 
+from gan.data.toy import mixture_points, ring_centers
 from gan.evaluation.metrics import (
     classifier_scores,
     flag_scores,
     frechet_distance,
     frechet_distance_of,
+    label_accuracy,
+    mode_scores,
     nearest_neighbours,
     precision_recall,
     sine_scores,
@@ -102,3 +105,25 @@ def test_sine_scores():
     assert exact["sine_mae"] < 1e-12 and exact["x_ks"] < 0.05
     noise = sine_scores(rng.uniform(-3, 3, (2000, 2)))
     assert noise["sine_mae"] > 0.8 and noise["x_ks"] > 0.4
+
+
+def test_mode_scores():
+    centers = ring_centers(8, 2.0)
+    rng = np.random.default_rng(0)
+    balanced = mixture_points(4000, centers, 0.02, rng)
+    scores = mode_scores(balanced, centers, 0.02)
+    assert scores["modes_covered"] == 8 and scores["high_quality_rate"] > 0.98 and scores["mode_kl"] < 0.01
+    collapsed = mode_scores(mixture_points(4000, centers[:1], 0.02, rng), centers, 0.02)
+    assert collapsed["modes_covered"] == 1 and collapsed["mode_kl"] == pytest.approx(np.log(8))
+    # half the points between modes (not high quality), the rest on two modes
+    between = ring_centers(8, 1.0)[:2].repeat(25, axis=0)
+    two = np.concatenate([between, centers[[2, 5]].repeat(25, axis=0)])
+    assert mode_scores(two, centers, 0.02) == pytest.approx(
+        {"modes_covered": 2, "high_quality_rate": 0.5, "mode_kl": np.log(4)})
+    far = np.full((10, 2), 10.0)
+    assert mode_scores(far, centers, 0.02) == {"modes_covered": 0, "high_quality_rate": 0.0, "mode_kl": np.log(8)}
+
+
+def test_label_accuracy():
+    probs = np.eye(3)[[0, 1, 2, 2]]
+    assert label_accuracy(probs, np.array([0, 1, 2, 0])) == 0.75

@@ -9,8 +9,10 @@ import yaml
 from tests.conftest import run
 
 FIGURES = {"samples.png", "losses.png", "progress.png", "progress.gif"}
-FAMILY_FIGURE = {"sine": "sine.png", "mnist_train": "classes.png", "flags_bw": "nearest.png",
-                 "flags_rgb": "nearest.png"}
+FAMILY_FIGURE = {"sine": "sine.png", "gmm8": "modes.png", "gmm25": "modes.png", "mnist_train": "classes.png",
+                 "flags_bw": "nearest.png", "flags_rgb": "nearest.png"}
+FAMILY_METRIC = {"sine": "sine_mae", "gmm8": "modes_covered", "gmm25": "modes_covered", "mnist_train": "fcd",
+                 "flags_bw": "tv_ratio", "flags_rgb": "tv_ratio"}
 
 
 def shrink(project):
@@ -32,9 +34,14 @@ def test_pipeline_outputs_invalidation_and_experiments(project_copy):
         out = project / "results" / name
         assert (out / "train/model.npz").is_file() and (out / "samples.npy").is_file()
         assert len((out / "log.tsv").read_text().splitlines()) == 2
-        assert {p.name for p in (out / "figures").iterdir()} == FIGURES | {FAMILY_FIGURE[exp["dataset"]]}
+        conditional = exp.get("conditional", False)
+        assert {p.name for p in (out / "figures").iterdir()} == \
+            FIGURES | {FAMILY_FIGURE[exp["dataset"]]} | ({"digits.png"} if conditional else set())
         metrics = json.loads((out / "metrics.json").read_text())
-        assert {"d_loss", "g_loss", "d_real", "d_fake", "train_seconds"} <= metrics.keys()
+        assert {"d_loss", "g_loss", "d_real", "d_fake", "train_seconds", FAMILY_METRIC[exp["dataset"]]} \
+            <= metrics.keys()
+        assert ("label_accuracy" in metrics) == conditional
+        assert ("wasserstein" in metrics) == (exp.get("loss") == "wgan_gp")
     report = (project / "results/report.md").read_text()
     assert all(f"| {name} |" in report for name in params["experiments"])
     assert (project / "results/summary.png").stat().st_size > 10_000

@@ -4,10 +4,12 @@ validated, divergence is caught and interrupts leave outputs intact."""
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from gan.data.flatten import flatten_folder
 from gan.data.toy import sine_points, write_points
 from gan.errors import GanError
+from gan.sampling import draw_samples, write_samples
 from gan.training import run as run_module
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import load_training_data
@@ -35,11 +37,15 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     write_points(sine_points(2048, rng), tmp_path / "data/processed/sine", "sine")
-    from PIL import Image
     (tmp_path / "flags").mkdir()
     for i in range(24):
         Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)).save(tmp_path / "flags" / f"f{i:02d}.png")
     flatten_folder(tmp_path / "flags", tmp_path / "data/processed/flags_rgb", workers=1)
+    for digit in range(3):  # a tiny labelled "MNIST": 3 classes of 6x6 grey images
+        (tmp_path / "digits" / str(digit)).mkdir(parents=True)
+        for i in range(8):
+            Image.fromarray(rng.integers(0, 256, (6, 6), dtype=np.uint8)).save(tmp_path / f"digits/{digit}/{i}.png")
+    flatten_folder(tmp_path / "digits", tmp_path / "data/processed/mnist_train", workers=1)
     return tmp_path
 
 
@@ -80,6 +86,10 @@ def test_same_params_give_identical_model_files(workdir):
     ({"dataset": "cifar"}, "'experiments.x.dataset' must be one of"),
     ({"label_smoothing": 1.5}, "label_smoothing' must be in"),
     ({"separate_batches": "yes"}, "'experiments.x.separate_batches' must be bool"),
+    ({"loss": "hinge"}, "'experiments.x.loss' must be one of bce, wgan_gp"),
+    ({"loss": "wgan_gp"}, "'experiments.x.label_smoothing' applies to loss bce, not wgan_gp"),
+    ({"sigma_start": -0.1}, "'experiments.x.sigma_start' must be >= 0"),
+    ({"conditional": True}, "'experiments.x.conditional' needs a labelled dataset \\(mnist_train\\), not 'flags_rgb'"),
 ])
 def test_bad_params_are_named(change, message):
     with pytest.raises(GanError, match=message):
@@ -87,8 +97,43 @@ def test_bad_params_are_named(change, message):
 
 
 def test_tv_loss_needs_images():
-    with pytest.raises(GanError, match="'experiments.x.lambda_tv' applies to image datasets, not 'sine'"):
-        ExperimentConfig.from_params("x", SINE | {"lambda_tv": 0.001})
+    with pytest.raises(GanError, match="'experiments.x.lambda_tv' applies to image datasets, not 'gmm8'"):
+        ExperimentConfig.from_params("x", SINE | {"dataset": "gmm8", "lambda_tv": 0.001})
+
+
+def test_wgan_gp_critic_layers_are_checked(workdir):
+    critic = ["linear 16", "leaky_relu 0.2", "dropout 0.3", "linear out"]
+    write_params(workdir, {"w": TINY_FLAGS | {"loss": "wgan_gp", "label_smoothing": 1.0, "discriminator": critic}})
+    with pytest.raises(GanError, match=r"'experiments.w.discriminator' with loss wgan_gp: layer 2 \(Dropout\)"):
+        train_experiment("w")
+
+
+def test_sampling_a_trained_experiment(workdir):
+    write_params(workdir, {"tiny": TINY_FLAGS})
+    train_experiment("tiny")
+    first, again = draw_samples("tiny", 5, seed=1), draw_samples("tiny", 5, seed=1)
+    assert first.shape == (5, 3, 6, 6) and np.array_equal(first, again)
+    assert not np.array_equal(first, draw_samples("tiny", 5, seed=2))
+    write_samples("tiny", "grid.png", count=4)
+    assert Image.open("grid.png").size == (4 * (2 * 6 + 1),) * 2  # 2x2 tiles of 6 px, 1 px gap, zoom 4
+    write_samples("tiny", "s.npy", count=3)
+    assert np.load("s.npy").shape == (3, 3, 6, 6)
+    with pytest.raises(GanError, match="experiments.tiny is not conditional"):
+        draw_samples("tiny", 3, label=1)
+    with pytest.raises(GanError, match="out.txt: choose a .png"):
+        write_samples("tiny", "out.txt")
+
+
+def test_conditional_training_and_sampling_by_label(workdir):
+    cgan = TINY_FLAGS | {"dataset": "mnist_train", "conditional": True, "lambda_tv": 0.0}
+    write_params(workdir, {"cgan": cgan})
+    train_experiment("cgan")
+    snapshots = np.load(workdir / "results/cgan/train/snapshots.npz")["samples"]
+    assert snapshots.shape == (3, 4, 1, 6, 6)
+    zeros, twos = draw_samples("cgan", 6, seed=1, label=0), draw_samples("cgan", 6, seed=1, label=2)
+    assert zeros.shape == (6, 1, 6, 6) and not np.allclose(zeros, twos), "the label must change the output"
+    with pytest.raises(GanError, match="label 3 is outside 0..2"):
+        draw_samples("cgan", 2, label=3)
 
 
 def test_missing_key_and_bad_layer_specs(workdir):

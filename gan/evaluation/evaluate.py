@@ -12,31 +12,42 @@ from gan.evaluation.metrics import (
     classifier_scores,
     flag_scores,
     frechet_distance_of,
+    label_accuracy,
+    mode_scores,
     nearest_neighbours,
     precision_recall,
     sine_scores,
 )
 from gan.evaluation.reference import load_classifier
 from gan.params import check_keys, load_params, section
-from gan.training.config import ExperimentConfig
+from gan.training.config import MIXTURE_DATASETS, ExperimentConfig
 from gan.training.run import load_trained
-from gan.training.trainer import LOG_COLUMNS, sample_noise
+from gan.training.trainer import sample_noise
 
 
 def read_log(path: Path) -> dict[str, np.ndarray]:
     """The per-epoch log as columns."""
     if not path.is_file():
         raise GanError(f"{path}: no training log; run 'gan train' first")
+    columns = path.read_text().split("\n", 1)[0].split("\t")
     table = np.loadtxt(path, delimiter="\t", skiprows=1, ndmin=2)
-    return {name: table[:, i] for i, name in enumerate(LOG_COLUMNS)}
+    return {name: table[:, i] for i, name in enumerate(columns)}
 
 
 def describe(name: str, config: ExperimentConfig) -> str:
     """A figure title: the experiment and the params that distinguish it."""
     parts = [f"{config.dataset}", f"{config.epochs} ep", f"batch {config.batch_size}",
              f"lr D {config.lr_d:g} G {config.lr_g:g}"]
+    if config.loss == "wgan_gp":
+        parts.append(f"WGAN-GP {config.gp_weight:g}, n_critic {config.d_steps}")
+    if config.conditional:
+        parts.append("conditional")
+    if config.sigma_start:
+        parts.append(f"instance noise {config.sigma_start:g}")
     if config.lambda_tv:
         parts.append(f"TV {config.lambda_tv:g}")
+    if any(str(s).startswith("batchnorm") for s in config.generator):
+        parts.append("batch norm in G")
     if any(str(s).startswith("minibatch") for s in config.discriminator):
         parts.append("minibatch disc.")
     if config.digits:
@@ -44,7 +55,7 @@ def describe(name: str, config: ExperimentConfig) -> str:
     return f"{name} ({', '.join(parts)})"
 
 
-def _mnist_metrics(samples, config, reference: Path, title: str, figs: Path) -> dict:
+def _mnist_metrics(samples, labels, config, reference: Path, title: str, figs: Path) -> dict:
     classifier = load_classifier(reference)
     test_features = np.load(reference / "test_features.npy")
     if config.digits:
@@ -53,8 +64,18 @@ def _mnist_metrics(samples, config, reference: Path, title: str, figs: Path) -> 
     probs = classifier.probabilities(samples)
     precision, recall = precision_recall(test_features, features)
     figures.class_histogram(probs.argmax(axis=1), title, figs / "classes.png")
-    return {"fcd": frechet_distance_of(features, test_features), **classifier_scores(probs),
-            "precision": precision, "recall": recall}
+    metrics = {"fcd": frechet_distance_of(features, test_features), **classifier_scores(probs),
+               "precision": precision, "recall": recall}
+    if labels is not None:
+        metrics["label_accuracy"] = label_accuracy(probs, labels)
+    return metrics
+
+
+def _mode_metrics(samples, reference: Path, title: str, figs: Path) -> dict:
+    modes = json.loads((reference / "modes.json").read_text())
+    centers = np.array(modes["centers"])
+    figures.modes_figure(samples, centers, modes["mode_std"], title, figs / "modes.png")
+    return mode_scores(samples, centers, modes["mode_std"])
 
 
 def _flag_metrics(samples, real, reference: Path, title: str, figs: Path) -> dict:
@@ -72,9 +93,10 @@ def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_
     figs = out / "figures"
     if not reference.is_dir():
         raise GanError(f"{reference}: missing; run 'gan evaluator {config.dataset}' first")
-    generator = gan.generator.eval()
-    noise = sample_noise(config, p["samples"], np.random.default_rng(p["seed"]))
-    samples = data.to_data_units(generator.forward(noise)).astype(np.float32)
+    gan.generator.eval()
+    rng = np.random.default_rng(p["seed"])
+    labels = np.arange(p["samples"]) % gan.classes if gan.classes else None  # conditional: balanced labels
+    samples = data.to_data_units(gan.generate(sample_noise(config, p["samples"], rng), labels)).astype(np.float32)
     real = data.to_data_units(data.rows)
     title = describe(name, config)
     figs.mkdir(parents=True, exist_ok=True)
@@ -82,14 +104,20 @@ def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_
     if config.dataset == "sine":
         metrics = sine_scores(samples)
         figures.sine_figure(samples, real, title, figs / "sine.png")
+    elif config.dataset in MIXTURE_DATASETS:
+        metrics = _mode_metrics(samples, reference, title, figs)
     elif config.dataset == "mnist_train":
-        metrics = _mnist_metrics(samples, config, reference, title, figs)
+        metrics = _mnist_metrics(samples, labels, config, reference, title, figs)
     else:
         metrics = _flag_metrics(samples, real, reference, title, figs)
+    if gan.classes:
+        rows = np.repeat(np.arange(gan.classes), 10)
+        images = data.to_data_units(gan.generate(sample_noise(config, len(rows), rng), rows))
+        figures.digits_figure(images, title, figs / "digits.png")
 
     log = read_log(out / "log.tsv")
-    metrics |= {"d_loss": log["d_loss"][-1], "g_loss": log["g_loss"][-1], "d_real": log["d_real"][-1],
-                "d_fake": log["d_fake"][-1], "train_seconds": log["seconds"][-1]}
+    logged = ("d_loss", "g_loss", "d_real", "d_fake", "wasserstein")
+    metrics |= {key: log[key][-1] for key in logged if key in log} | {"train_seconds": log["seconds"][-1]}
     metrics = {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}
 
     snapshots = np.load(out / "train" / "snapshots.npz")

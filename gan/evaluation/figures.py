@@ -49,6 +49,8 @@ def losses_figure(log: dict[str, np.ndarray], title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(log["epoch"], log["d_loss"], label="D loss")
     ax.plot(log["epoch"], log["g_loss"], label="G loss")
+    if "wasserstein" in log:
+        ax.plot(log["epoch"], log["wasserstein"], label="Wasserstein estimate")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (per-epoch mean)")
     ax.legend()
@@ -137,4 +139,31 @@ def nearest_figure(samples: np.ndarray, train: np.ndarray, index: np.ndarray, di
         left.set_title(f"d={dist[i]:.1f}", fontsize=7)
         right.set_title(names[index[i]][:14], fontsize=7)
     fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def modes_figure(points: np.ndarray, centers: np.ndarray, std: float, title: str, path: Path) -> None:
+    """Generated points over the mixture's centres, each ringed at 3 std (the high-quality radius)."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.4, label="generated")
+    ax.scatter(centers[:, 0], centers[:, 1], marker="x", color="red", s=30, label="mode centre")
+    for cx, cy in centers:
+        ax.add_patch(plt.Circle((cx, cy), 3 * std, color="red", fill=False, lw=0.8))
+    span = np.abs(centers).max() + 1
+    ax.set_xlim(-span, span)
+    ax.set_ylim(-span, span)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    save_figure(fig, path)
+
+
+def digits_figure(images: np.ndarray, title: str, path: Path) -> None:
+    """A conditional generator's (10 K, C, H, W) samples, 10 per row, row k asked for class k."""
+    rows, height = len(images) // 10, images.shape[2]
+    fig, ax = plt.subplots(figsize=(6, 0.6 * rows + 0.4))
+    show_grid(ax, images, 10)
+    for k in range(rows):
+        ax.text(-3, (height + 1) * k + height / 2, str(k), ha="right", va="center", fontsize=10)
+    ax.set_title(title, fontsize=9)
     save_figure(fig, path)

@@ -117,3 +117,26 @@ def sine_scores(points: np.ndarray) -> dict[str, float]:
     n = len(x)
     ks = max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max())
     return {"sine_mae": float(np.abs(points[:, 1] - np.sin(points[:, 0])).mean()), "x_ks": float(ks)}
+
+
+def mode_scores(points: np.ndarray, centers: np.ndarray, std: float, radius: float = 3.0) -> dict[str, float]:
+    """Gaussian-mixture metrics of (N, 2) points against (M, 2) mode centres of
+    std ``std`` (unrolled-GAN / VEEGAN / PacGAN): a point is high quality when
+    within ``radius`` std of some centre.
+
+    * modes_covered: modes with at least one high-quality point;
+    * high_quality_rate: fraction of high-quality points;
+    * mode_kl: KL(share of the high-quality points per mode || uniform), 0 for
+      a perfectly balanced sampler, log M when all points sit on one mode
+      (and when none is high quality)."""
+    d = pairwise_distances(points, centers)
+    nearest, close = d.argmin(axis=1), d.min(axis=1) <= radius * std
+    counts = np.bincount(nearest[close], minlength=len(centers))
+    share = counts[counts > 0] / max(counts.sum(), 1)
+    kl = float((share * np.log(share * len(centers))).sum()) if close.any() else float(np.log(len(centers)))
+    return {"modes_covered": int((counts > 0).sum()), "high_quality_rate": float(close.mean()), "mode_kl": kl}
+
+
+def label_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of samples generated for ``labels`` that the classifier assigns to that label."""
+    return float((probs.argmax(axis=1) == labels).mean())

@@ -4,7 +4,8 @@ by the ``evaluator@<dataset>`` stage into results/evaluator/<dataset>/.
 * mnist_train: a NumPy classifier trained on the training cache, its test
   accuracy, and its features of the testing cache;
 * flags_bw / flags_rgb: the flag names, in cache order;
-* sine: the law of x (uniform on [0, 2 pi]).
+* sine: the law of x (uniform on [0, 2 pi]);
+* Gaussian mixtures (gmm8, gmm25): the mode centres and their std, from the toy cache.
 """
 
 import json
@@ -44,8 +45,19 @@ def build_reference(dataset: str, out: Path, epochs: int, seed: int, log=print) 
             (folder / "reference.json").write_text(json.dumps({"x_law": "uniform", "low": 0, "high": 2 * np.pi}))
             summary = "x ~ uniform on [0, 2 pi]"
         else:
-            raise GanError(f"no evaluation reference for dataset {dataset!r}")
+            modes = _mixture_modes(dataset)
+            (folder / "modes.json").write_text(json.dumps(modes) + "\n")
+            summary = f"{len(modes['centers'])} modes of std {modes['mode_std']}"
     return f"{out}: {summary}"
+
+
+def _mixture_modes(dataset: str) -> dict:
+    """{"centers": [[x, y], ...], "mode_std": s} from a Gaussian-mixture toy cache's manifest."""
+    path = PROCESSED / dataset / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    if "centers" not in manifest:
+        raise GanError(f"no evaluation reference for dataset {dataset!r}")
+    return {"centers": manifest["centers"], "mode_std": manifest["mode_std"]}
 
 
 def load_classifier(folder: Path) -> Classifier:

@@ -4,7 +4,10 @@ from dataclasses import dataclass, field, fields
 
 from gan.errors import GanError
 
-DATASETS = ("sine", "mnist_train", "flags_bw", "flags_rgb")
+DATASETS = ("sine", "gmm8", "gmm25", "mnist_train", "flags_bw", "flags_rgb")
+MIXTURE_DATASETS = ("gmm8", "gmm25")
+POINT_DATASETS = ("sine", *MIXTURE_DATASETS)
+LABELLED_DATASETS = ("mnist_train",)
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,12 @@ class ExperimentConfig:
     network (0 = off); ``separate_batches`` feeds D real and generated samples
     as separate minibatches when D has a layer that mixes samples (minibatch
     discrimination, batch norm); otherwise one joint pass computes the same
-    gradients faster.  Cadences are in epochs."""
+    gradients faster.  ``loss``: ``bce`` (the standard GAN on logits) or
+    ``wgan_gp`` (critic with gradient penalty of weight ``gp_weight``; use
+    ``d_steps`` 5 for n_critic).  ``sigma_start``: instance noise, the std of
+    Gaussian noise added to every D input, annealed linearly to 0 over the
+    run (0 = off).  ``conditional``: the one-hot label is appended to G's noise
+    and to D's input.  Cadences are in epochs."""
     dataset: str
     generator: list
     discriminator: list
@@ -34,6 +42,10 @@ class ExperimentConfig:
     decay: float = 0.0
     d_steps: int = 1
     label_smoothing: float = 1.0
+    loss: str = "bce"
+    gp_weight: float = 10.0
+    sigma_start: float = 0.0
+    conditional: bool = False
     grad_clip: float = 0.0
     lambda_tv: float = 0.0
     tv_kind: str = "l1"
@@ -63,7 +75,8 @@ class ExperimentConfig:
 
     def _check_values(self, where: str) -> None:
         choices = {"dataset": DATASETS, "noise": ("normal", "uniform"), "init": ("xavier", "he", "normal"),
-                   "optimizer": ("adam", "sgd"), "tv_kind": ("l1", "l2")}
+                   "optimizer": ("adam", "sgd"), "tv_kind": ("l1", "l2"),
+                   "loss": ("bce", "wgan_gp")}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise GanError(f"params.yaml: '{where}.{key}' must be one of {', '.join(allowed)}, "
@@ -73,15 +86,20 @@ class ExperimentConfig:
         for key in positive:
             if getattr(self, key) <= 0:
                 raise GanError(f"params.yaml: '{where}.{key}' must be positive, got {getattr(self, key)}")
-        for key in ("lambda_tv", "grad_clip", "momentum", "decay"):
+        for key in ("lambda_tv", "grad_clip", "momentum", "decay", "gp_weight", "sigma_start"):
             if getattr(self, key) < 0:
                 raise GanError(f"params.yaml: '{where}.{key}' must be >= 0, got {getattr(self, key)}")
         if not 0 < self.label_smoothing <= 1:
             raise GanError(f"params.yaml: '{where}.label_smoothing' must be in (0, 1], got {self.label_smoothing}")
-        if self.lambda_tv and self.dataset == "sine":
+        if self.loss == "wgan_gp" and self.label_smoothing != 1:
+            raise GanError(f"params.yaml: '{where}.label_smoothing' applies to loss bce, not wgan_gp")
+        if self.lambda_tv and self.dataset in POINT_DATASETS:
             raise GanError(f"params.yaml: '{where}.lambda_tv' applies to image datasets, not {self.dataset!r}")
         if self.digits and (self.dataset != "mnist_train" or not all(0 <= d <= 9 for d in self.digits)):
             raise GanError(f"params.yaml: '{where}.digits' takes digits 0..9 and only for mnist_train")
+        if self.conditional and self.dataset not in LABELLED_DATASETS:
+            raise GanError(f"params.yaml: '{where}.conditional' needs a labelled dataset "
+                           f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")
 
 
 def _check_type(key: str, value, expected) -> None:

@@ -9,12 +9,13 @@ from tqdm import tqdm
 
 from gan.atomic import atomic_dir, atomic_file
 from gan.data.cache import to_pixels
+from gan.errors import GanError
 from gan.images import save_grid
 from gan.nn import load_checkpoint, save_checkpoint
 from gan.params import load_params, section
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import TrainingData, load_training_data
-from gan.training.trainer import GAN, LOG_COLUMNS, Diverged, History, Trainer, build_gan
+from gan.training.trainer import GAN, Diverged, History, Trainer, build_gan
 
 
 def experiment_config(name: str, params_file: str | Path = "params.yaml") -> ExperimentConfig:
@@ -34,10 +35,10 @@ def _write_outputs(folder: Path, trainer: Trainer) -> None:
             save_grid(to_pixels(samples), folder / "snapshots" / f"epoch_{epoch:05d}.png")
 
 
-def write_log(path: Path, rows: list[tuple]) -> None:
+def write_log(path: Path, history: History) -> None:
     """Tab-separated per-epoch log with a header row (``dvc plots`` reads it)."""
     with atomic_file(path) as tmp:
-        lines = ["\t".join(LOG_COLUMNS)] + ["\t".join(f"{v:.6g}" for v in row) for row in rows]
+        lines = ["\t".join(history.columns)] + ["\t".join(f"{v:.6g}" for v in row) for row in history.rows]
         tmp.write_text("\n".join(lines) + "\n")
 
 
@@ -60,7 +61,7 @@ def train_experiment(name: str, params_file: str | Path = "params.yaml", out_roo
             except Diverged as exc:
                 diverged = exc
         _write_outputs(folder, trainer)
-    write_log(out / "log.tsv", trainer.history.rows)
+    write_log(out / "log.tsv", trainer.history)
     if diverged:
         raise Diverged(f"{diverged}; kept the last finite state (epoch {trainer.last_finite_epoch}) "
                        f"in {out / 'train' / 'model.npz'}")
@@ -71,8 +72,10 @@ def train_experiment(name: str, params_file: str | Path = "params.yaml", out_roo
 def load_trained(name: str, out_root: str | Path = "results") -> tuple[ExperimentConfig, GAN, TrainingData]:
     """Rebuild a trained experiment from results/<name>/train (config.json and model.npz)."""
     folder = Path(out_root) / name / "train"
+    if not (folder / "model.npz").is_file():
+        raise GanError(f"{folder}: no trained model; run 'gan train {name}' first")
     config = ExperimentConfig(**json.loads((folder / "config.json").read_text()))
     data = load_training_data(config.dataset, config.digits)
-    gan = build_gan(config, data.rows.shape[1], np.random.default_rng(0), name)
+    gan = build_gan(config, data.rows.shape[1], np.random.default_rng(0), name, data.classes)
     load_checkpoint(folder / "model.npz", gan.parts())
     return config, gan, data

@@ -12,46 +12,67 @@ from gan.nn import (
     BatchNorm1d,
     MinibatchDiscrimination,
     Sequential,
-    bce_with_logits,
-    generator_nonsaturating,
-    sigmoid,
+    check_penalty_critic,
     total_variation,
 )
 from gan.training.build import build_network
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import TrainingData
-
-LOG_COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
+from gan.training.objectives import WGANGP, StandardGAN
 
 
 class Diverged(GanError):
     """A loss or parameter stopped being finite."""
 
 
+def with_labels(rows: np.ndarray, labels: np.ndarray | None, classes: int) -> np.ndarray:
+    """(B, F) rows with the one-hot (B, classes) labels appended; rows unchanged when labels is None."""
+    if labels is None:
+        return rows
+    return np.concatenate([rows, np.eye(classes, dtype=rows.dtype)[labels]], axis=1)
+
+
 @dataclass
 class GAN:
-    """Generator, discriminator and their optimisers, built from a config."""
+    """Generator, discriminator and their optimisers, built from a config.
+    ``classes`` > 0 makes it conditional: G and D also take a one-hot label."""
     generator: Sequential
     discriminator: Sequential
     opt_g: object
     opt_d: object
+    classes: int = 0
 
     def parts(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator,
                 "opt_g": self.opt_g, "opt_d": self.opt_d}
 
+    def generate(self, noise: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """G's output rows for (B, noise_size) noise and, when conditional, (B,) labels."""
+        if (labels is None) != (self.classes == 0):
+            raise ValueError("a conditional generator needs labels, an unconditional one takes none")
+        return self.generator.forward(with_labels(noise, labels, self.classes))
 
-def build_gan(config: ExperimentConfig, features: int, rng: np.random.Generator, name: str = "experiment") -> GAN:
-    gen = build_network(config.generator, config.noise_size, features, rng, config.init,
-                        f"experiments.{name}.generator")
-    disc = build_network(config.discriminator, features, 1, rng, config.init, f"experiments.{name}.discriminator")
+
+def build_gan(config: ExperimentConfig, features: int, rng: np.random.Generator, name: str = "experiment",
+              classes: int = 0) -> GAN:
+    """G: noise (+ one-hot label) -> ``features``; D: ``features`` (+ label) -> 1."""
+    where = f"experiments.{name}"
+    classes = classes if config.conditional else 0
+    gen = build_network(config.generator, config.noise_size + classes, features, rng, config.init,
+                        f"{where}.generator")
+    disc = build_network(config.discriminator, features + classes, 1, rng, config.init, f"{where}.discriminator")
+    if config.loss == "wgan_gp":
+        try:
+            check_penalty_critic(disc)
+        except ValueError as exc:
+            raise GanError(f"params.yaml: '{where}.discriminator' with loss wgan_gp: {exc}") from exc
 
     def optimiser(model, lr):
         if config.optimizer == "sgd":
             return SGD(model.parameters(), lr, momentum=config.momentum, decay=config.decay)
         return Adam(model.parameters(), lr, config.beta1, config.beta2)
 
-    return GAN(gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d))
+    return GAN(gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes)
 
 
 def sample_noise(config: ExperimentConfig, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,7 +93,8 @@ def clip_gradients(model: Sequential, max_norm: float) -> None:
 
 @dataclass
 class History:
-    """Per-epoch means of the logged values."""
+    """Per-epoch means of the logged values (one row per epoch, ``columns`` order)."""
+    columns: tuple[str, ...]
     rows: list[tuple] = field(default_factory=list)
     snapshots: list[np.ndarray] = field(default_factory=list)
     snapshot_epochs: list[int] = field(default_factory=list)
@@ -80,99 +102,107 @@ class History:
 
 class Trainer:
     """Runs ``config`` on ``data``.  All randomness comes from one Generator
-    seeded with ``config.seed``: init, shuffling, noise, dropout masks."""
+    seeded with ``config.seed``: init, shuffling, noise, labels of generated
+    samples, instance noise, dropout masks, interpolation weights."""
 
     def __init__(self, config: ExperimentConfig, data: TrainingData, name: str = "experiment"):
         self.config, self.data, self.name = config, data, name
+        if config.conditional and data.labels is None:
+            raise GanError(f"experiments.{name}: conditional needs labelled data, {config.dataset} has none")
         self.rng = np.random.default_rng(config.seed)
-        self.gan = build_gan(config, data.rows.shape[1], self.rng, name)
+        self.gan = build_gan(config, data.rows.shape[1], self.rng, name, data.classes)
         self.fixed_noise = sample_noise(config, config.snapshot_count, self.rng)
+        self.fixed_labels = np.arange(config.snapshot_count) % data.classes if config.conditional else None
         # Only layers that mix samples make separate real/fake passes differ from one joint pass.
-        self.batch_coupled = any(isinstance(layer, (MinibatchDiscrimination, BatchNorm1d))
-                                 for layer in self.gan.discriminator.layers)
-        self.history = History()
+        batch_coupled = any(isinstance(layer, (MinibatchDiscrimination, BatchNorm1d))
+                            for layer in self.gan.discriminator.layers)
+        self.objective = (WGANGP(config.gp_weight) if config.loss == "wgan_gp"
+                          else StandardGAN(config.label_smoothing, not (config.separate_batches and batch_coupled)))
+        self.logged = ("d_loss", "g_loss", "d_real", "d_fake", *self.objective.columns,
+                       *(("noise_sigma",) if config.sigma_start else ()))
+        self.history = History(("epoch", *self.logged, "seconds"))
+        self.sigma = config.sigma_start
         self.last_finite: dict = {}
         self.last_finite_epoch = 0
 
     # --- one step -------------------------------------------------------------------
-    def _d_step(self, real: np.ndarray, fake: np.ndarray) -> tuple[float, float, float]:
-        """One discriminator update; returns (loss, mean D(x), mean D(G(z)))."""
-        disc, cfg = self.gan.discriminator, self.config
-        disc.zero_grad()
-        if cfg.separate_batches and self.batch_coupled:
-            real_logits = disc.forward(real)
-            loss_real, grad = bce_with_logits(real_logits, cfg.label_smoothing)
-            disc.backward(grad, input_grad=False)
-            fake_logits = disc.forward(fake)
-            loss_fake, grad = bce_with_logits(fake_logits, 0.0)
-            disc.backward(grad, input_grad=False)
-            loss = loss_real + loss_fake
-        else:
-            logits = disc.forward(np.concatenate([real, fake]))
-            n = len(real)
-            targets = np.zeros_like(logits)
-            targets[:n] = cfg.label_smoothing
-            loss, grad = bce_with_logits(logits, targets)
-            disc.backward(grad * 2, input_grad=False)  # same scale as the sum of two batch means
-            loss, real_logits, fake_logits = 2 * loss, logits[:n], logits[n:]
-        if cfg.grad_clip:
-            clip_gradients(disc, cfg.grad_clip)
-        self.gan.opt_d.step()
-        return loss, float(sigmoid(real_logits).mean()), float(sigmoid(fake_logits).mean())
+    def _d_input(self, rows: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        """What D sees: rows plus instance noise of the current sigma, then the one-hot label."""
+        if self.sigma:
+            rows = rows + np.float32(self.sigma) * self.rng.standard_normal(rows.shape, dtype=np.float32)
+        return with_labels(rows, labels, self.gan.classes)
 
-    def _g_step(self, fake: np.ndarray) -> float:
-        """One generator update through the discriminator; ``fake`` must be
-        the generator's latest forward output (its caches are reused)."""
-        gen, disc, cfg = self.gan.generator, self.gan.discriminator, self.config
+    def d_gradients(self, real, real_labels, fake, fake_labels) -> dict[str, float]:
+        """D's parameter gradients for one update (zeroed first); returns the objective's logged values."""
+        disc = self.gan.discriminator
+        disc.zero_grad()
+        return self.objective.discriminator_step(disc, self._d_input(real, real_labels),
+                                                 self._d_input(fake, fake_labels), self.rng)
+
+    def g_gradients(self, fake: np.ndarray, labels: np.ndarray | None) -> float:
+        """G's parameter gradients through D (plus TV), zeroed first; returns G's loss.
+        ``fake`` must be the generator's latest forward output (its caches are reused)."""
+        gen, cfg = self.gan.generator, self.config
         gen.zero_grad()
-        loss, grad = generator_nonsaturating(disc.forward(fake))
-        dfake = disc.backward(grad, param_grads=False)
+        loss, d_input_grad = self.objective.generator_loss(self.gan.discriminator, self._d_input(fake, labels))
+        dfake = d_input_grad[:, :fake.shape[1]]  # the label columns are not G's
         if cfg.lambda_tv:
             images = fake.reshape(-1, *self.data.image_shape)
             tv, dtv = total_variation(images, cfg.tv_kind)
             loss += cfg.lambda_tv * tv
             dfake += cfg.lambda_tv * dtv.reshape(fake.shape)
         gen.backward(dfake, input_grad=False)
-        if cfg.grad_clip:
-            clip_gradients(gen, cfg.grad_clip)
-        self.gan.opt_g.step()
         return loss
+
+    def _update(self, model: Sequential, optimiser) -> None:
+        if self.config.grad_clip:
+            clip_gradients(model, self.config.grad_clip)
+        optimiser.step()
 
     # --- loop -------------------------------------------------------------------------
     def batches(self) -> list[np.ndarray]:
-        """One epoch of real minibatches in a fresh random order."""
-        rows, size = self.data.rows, self.config.batch_size
-        order = self.rng.permutation(len(rows))
-        stop = len(rows) - len(rows) % size if self.config.drop_last else len(rows)
-        return [rows[order[i:i + size]] for i in range(0, stop, size)]
+        """One epoch of minibatch row indices in a fresh random order."""
+        n, size = len(self.data.rows), self.config.batch_size
+        order = self.rng.permutation(n)
+        stop = n - n % size if self.config.drop_last else n
+        return [order[i:i + size] for i in range(0, stop, size)]
 
-    def step(self, reals: list[np.ndarray]) -> tuple[float, float, float, float]:
+    def step(self, reals: list[np.ndarray], labels: list[np.ndarray] | None = None) -> dict[str, float]:
         """One training step: a D update per real batch in ``reals`` (d_steps
-        of them), then one G update on the last generated batch.  Returns
-        (D loss, G loss, mean D(x), mean D(G(z)))."""
-        gen, cfg = self.gan.generator, self.config
-        for real in reals:
-            fake = gen.forward(sample_noise(cfg, len(real), self.rng))
-            d_loss, d_real, d_fake = self._d_step(real, fake)
-        return d_loss, self._g_step(fake), d_real, d_fake
+        of them, with their ``labels`` when conditional), then one G update on
+        the last generated batch.  Returns the values named in ``self.logged``
+        but noise_sigma (D's from the last update)."""
+        cfg, classes = self.config, self.gan.classes
+        for i, real in enumerate(reals):
+            fake_labels = self.rng.integers(0, classes, len(real)) if classes else None
+            fake = self.gan.generate(sample_noise(cfg, len(real), self.rng), fake_labels)
+            values = self.d_gradients(real, labels[i] if classes else None, fake, fake_labels)
+            self._update(self.gan.discriminator, self.gan.opt_d)
+        values["g_loss"] = self.g_gradients(fake, fake_labels)
+        self._update(self.gan.generator, self.gan.opt_g)
+        return values
 
     def train_epoch(self, epoch: int) -> tuple[float, ...]:
-        """Every real batch once, d_steps per step; returns the epoch means."""
-        cfg = self.config
+        """Every real batch once, d_steps per step; returns the epoch means of the ``self.logged`` values."""
+        cfg, data = self.config, self.data
         batches = self.batches()
         if len(batches) < cfg.d_steps:
             raise GanError(f"experiments.{self.name}: batch_size {cfg.batch_size} leaves fewer than "
-                           f"d_steps={cfg.d_steps} batches per epoch in {len(self.data.rows)} samples")
-        sums, steps = np.zeros(4), 0
-        for start in range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps):
-            d_loss, g_loss, d_real, d_fake = self.step(batches[start:start + cfg.d_steps])
-            steps += 1
-            if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
-                self._diverged(epoch, steps, f"D loss {d_loss}, G loss {g_loss}")
-            sums += (d_loss, g_loss, d_real, d_fake)
+                           f"d_steps={cfg.d_steps} batches per epoch in {len(data.rows)} samples")
+        starts = range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps)
+        sums = np.zeros(len(self.logged))
+        for step, start in enumerate(starts):
+            self.sigma = cfg.sigma_start * (1 - (epoch + step / len(starts)) / cfg.epochs)
+            chosen = batches[start:start + cfg.d_steps]
+            values = self.step([data.rows[i] for i in chosen],
+                               [data.labels[i] for i in chosen] if self.gan.classes else None)
+            values["noise_sigma"] = self.sigma
+            if not (np.isfinite(values["d_loss"]) and np.isfinite(values["g_loss"])):
+                self._diverged(epoch, step + 1, f"D loss {values['d_loss']}, G loss {values['g_loss']}")
+            sums += [values[k] for k in self.logged]
         for opt in (self.gan.opt_d, self.gan.opt_g):
             opt.end_epoch(epoch)
-        return tuple(sums / steps)
+        return tuple(sums / len(starts))
 
     def _diverged(self, epoch: int, step: int, what: str) -> None:
         where = f"epoch {epoch + 1}, step {step}" if step else f"the end of epoch {epoch + 1}"
@@ -201,8 +231,8 @@ class Trainer:
             if progress:
                 progress(epoch, row)
             if (epoch + 1) % cfg.log_every == 0 or epoch + 1 == cfg.epochs:
-                log(f"{self.name} epoch {epoch + 1}/{cfg.epochs}  D {row[1]:.4f}  G {row[2]:.4f}  "
-                    f"D(x) {row[3]:.3f}  D(G(z)) {row[4]:.3f}  {row[5]:.1f} s")
+                shown = "  ".join(f"{k} {v:.4g}" for k, v in zip(self.logged, values))
+                log(f"{self.name} epoch {epoch + 1}/{cfg.epochs}  {shown}  {row[-1]:.1f} s")
         return self.history
 
     def _checkpoint(self, epoch: int) -> None:
@@ -215,7 +245,7 @@ class Trainer:
         self.last_finite_epoch = epoch
         gen = self.gan.generator
         gen.eval()
-        samples = gen.forward(self.fixed_noise)
+        samples = self.gan.generate(self.fixed_noise, self.fixed_labels)
         gen.train()
         self.history.snapshots.append(self.data.to_data_units(samples).astype(np.float32))
         self.history.snapshot_epochs.append(epoch)
