@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from gan.data.flatten import flatten_folder
-from gan.nn import Linear, MinibatchDiscrimination, Sequential
+from gan.nn import Conv2d, ConvTranspose2d, Linear, MinibatchDiscrimination, Sequential
+from gan.nn.conv import conv_output_size
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import TrainingData
 from gan.training.trainer import Trainer
@@ -46,9 +47,19 @@ def sgemm_gflops(n: int = 2048, repeats: int = 7) -> dict[str, float]:
 
 
 def _matmul_macs(model: Sequential) -> list[int]:
-    """Multiply-adds per sample of each matrix multiply in ``model``'s forward."""
-    return [layer.params["W"].size if isinstance(layer, Linear) else layer.params["T"].size
-            for layer in model.layers if isinstance(layer, Linear | MinibatchDiscrimination)]
+    """Multiply-adds per sample of each matrix multiply in ``model``'s forward
+    (convolutions: per output pixel of Conv2d, per input pixel of
+    ConvTranspose2d; read from the shapes of the last forward)."""
+    macs = []
+    for layer in model.layers:
+        if isinstance(layer, Linear | MinibatchDiscrimination):
+            macs.append(layer.params["W" if isinstance(layer, Linear) else "T"].size)
+        elif isinstance(layer, Conv2d):
+            h, w = (conv_output_size(s, layer.kernel, layer.stride, layer.padding) for s in layer._shape[2:])
+            macs.append(layer.params["W"].size * h * w)
+        elif isinstance(layer, ConvTranspose2d):
+            macs.append(layer.params["W"].size * layer._shape[2] * layer._shape[3])
+    return macs
 
 
 def step_flops(trainer: Trainer, batch: int) -> int:
@@ -143,7 +154,8 @@ def run_bench(configs: dict[str, ExperimentConfig], repeats: int = 10, flatten_i
     sgemm = sgemm_gflops()
     result = {"sgemm_gflops": sgemm["gflops"], "sgemm": sgemm}
     for key, name, batches in (("mnist_step", "mnist", (128, 32)), ("flags_rgb_step", "flags_rgb", (32,)),
-                               ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,))):
+                               ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,)),
+                               ("mnist_dcgan_step", "mnist_dcgan", (64,))):
         runs = []
         for batch in batches:
             log(f"{name} step at batch {batch} ...")

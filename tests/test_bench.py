@@ -35,17 +35,35 @@ def test_step_flops_by_hand():
     assert step_flops(trainer, 10) == 2 * macs == 4160
 
 
+def test_step_flops_by_hand_with_convolutions():
+    config = ExperimentConfig.from_params("tiny", {
+        "dataset": "flags_bw", "generator": ["linear 8", "reshape 2 2 2", "convt 1 4 2 1", "flatten"],
+        "discriminator": ["reshape 1 4 4", "conv 3 4 2 1", "flatten", "linear out"], "noise_size": 2,
+        "epochs": 1, "batch_size": 10})
+    trainer = Trainer(config, TrainingData(np.zeros((20, 16), dtype=np.float32), (1, 4, 4)), "tiny")
+    trainer.step([trainer.data.rows[:10]])  # the convolutions learn their image sizes in forward
+    # per row: G linear 2*8 = 16, convt (2*1*4*4 = 32 weights) x 2x2 input pixels = 128 -> 144 (first 16)
+    #          D conv (3*1*4*4 = 48 weights) x 2x2 output pixels = 192, linear 12 -> 204 (first 192)
+    macs = 10 * 144 + 20 * (204 + 204 + 12) + 10 * 2 * 204 + 10 * (144 + 128)
+    assert step_flops(trainer, 10) == 2 * macs
+
+
 def test_bench_prints_consistent_json():
     result = run(["gan", "bench", "--repeats", "3", "--flatten-images", "300"], ROOT)
     bench = json.loads(result.stdout)
     sgemm = bench["sgemm_gflops"]
-    steps = bench["mnist_step"] + [bench["flags_rgb_step"], bench["flags_rgb_tv_mbd_step"]]
-    assert [s["batch"] for s in steps] == [128, 32, 32, 32]
+    steps = bench["mnist_step"] + [bench["flags_rgb_step"], bench["flags_rgb_tv_mbd_step"],
+                                   bench["mnist_dcgan_step"]]
+    assert [s["batch"] for s in steps] == [128, 32, 32, 32, 64]
     for s in steps:
         assert s["gflops"] == pytest.approx(s["gflop_per_step"] * 1e3 / s["step_ms"])
         assert s["ratio_to_sgemm"] == pytest.approx(s["gflops"] / sgemm)
         assert s["step_ms_min"] <= s["step_ms"] <= s["step_ms_max"]
     assert bench["mnist_step"][0]["gflop_per_step"] == pytest.approx(3.708813312)
+    # G: 100*6272 + (128*64*16)*7*7 + (64*16)*14*14; D: (64*16)*14*14 + (128*64*16)*7*7 + 6272 (see step_flops)
+    g, d, b = 627_200 + 6_422_528 + 200_704, 200_704 + 6_422_528 + 6_272, 64
+    macs = b * g + 2 * b * (3 * d - 200_704) + b * 2 * d + b * (2 * g - 627_200)
+    assert bench["mnist_dcgan_step"]["gflop_per_step"] == pytest.approx(2 * macs / 1e9)
     assert bench["flatten"]["images"] == 300 and bench["flatten"]["all_cores"]["images_per_s"] > 0
     mbd = bench["minibatch_discrimination"]
     assert mbd["speedup"] == pytest.approx(mbd["loop_ms"] / mbd["layer_ms"])

@@ -46,6 +46,8 @@ def describe(name: str, config: ExperimentConfig) -> str:
         parts.append(f"instance noise {config.sigma_start:g}")
     if config.lambda_tv:
         parts.append(f"TV {config.lambda_tv:g}")
+    if any(str(s).startswith("conv") for s in config.generator + config.discriminator):
+        parts.append("convolutional")
     if any(str(s).startswith("batchnorm") for s in config.generator):
         parts.append("batch norm in G")
     if any(str(s).startswith("minibatch") for s in config.discriminator):

@@ -160,3 +160,25 @@ class Dropout(Layer):
 
     def backward(self, dy, param_grads=True, input_grad=True):
         return dy if self._mask is None else dy * self._mask
+
+
+class Reshape(Layer):
+    """(N, *in_shape) -> (N, *shape), e.g. Reshape(128, 7, 7) after a Linear of 6272 units."""
+
+    def __init__(self, *shape: int):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        self._in_shape = x.shape
+        return x.reshape(len(x), *self.shape)
+
+    def backward(self, dy, param_grads=True, input_grad=True):
+        return dy.reshape(self._in_shape)
+
+
+class Flatten(Reshape):
+    """(N, C, H, W) -> (N, C*H*W)."""
+
+    def __init__(self):
+        super().__init__(-1)

@@ -49,3 +49,17 @@ class BatchNorm1d(Layer):
         dxhat = dy * gamma
         return self._inv_std * (dxhat - dxhat.mean(axis=0)
                                 - self._xhat * (dxhat * self._xhat).mean(axis=0))
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm1d per channel of (N, C, H, W) inputs: statistics over N, H and W."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        y = super().forward(x.transpose(0, 2, 3, 1).reshape(-1, c))
+        return y.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+    def backward(self, dy, param_grads=True, input_grad=True):
+        n, c, h, w = dy.shape
+        dx = super().backward(dy.transpose(0, 2, 3, 1).reshape(-1, c), param_grads, input_grad)
+        return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)

@@ -9,7 +9,7 @@ class Sequential(Layer):
     """y = layers[-1](...layers[0](x)).  ``backward`` returns dL/dx, so a
     generator can be trained through a discriminator; with
     ``param_grads=False`` no layer computes its weight gradients, with
-    ``input_grad=False`` the first layer may skip dL/dx (returns None)."""
+    ``input_grad=False`` the first trained layer may skip dL/dx (returns None)."""
 
     def __init__(self, layers: list[Layer]):
         super().__init__()
@@ -21,9 +21,12 @@ class Sequential(Layer):
         return x
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        for layer in reversed(self.layers[1:]):
+        # without an input gradient, parameter-free leading layers (a reshape) need no backward
+        # and the first trained layer none of its own input gradient
+        first = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for layer in reversed(self.layers[first + 1:]):
             dy = layer.backward(dy, param_grads)
-        return self.layers[0].backward(dy, param_grads, input_grad)
+        return self.layers[first].backward(dy, param_grads, input_grad)
 
     def zero_grad(self):
         for layer in self.layers:
