@@ -15,7 +15,6 @@ import numpy as np
 
 from gan.data.flatten import flatten_folder
 from gan.nn import Conv2d, ConvTranspose2d, Linear, MinibatchDiscrimination, Sequential
-from gan.nn.conv import conv_output_size
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import TrainingData
 from gan.training.trainer import Trainer
@@ -54,11 +53,8 @@ def _matmul_macs(model: Sequential) -> list[int]:
     for layer in model.layers:
         if isinstance(layer, Linear | MinibatchDiscrimination):
             macs.append(layer.params["W" if isinstance(layer, Linear) else "T"].size)
-        elif isinstance(layer, Conv2d):
-            h, w = (conv_output_size(s, layer.kernel, layer.stride, layer.padding) for s in layer._shape[2:])
-            macs.append(layer.params["W"].size * h * w)
-        elif isinstance(layer, ConvTranspose2d):
-            macs.append(layer.params["W"].size * layer._shape[2] * layer._shape[3])
+        elif isinstance(layer, Conv2d | ConvTranspose2d):  # the valid output pixels of its windows
+            macs.append(layer.params["W"].size * layer._windows.oh * layer._windows.ow)
     return macs
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gan.nn import BatchNorm2d, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Linear, Reshape, Sequential
-from gan.nn.conv import col2im, im2col
+from gan.nn.conv import BufferPool, Windows
 from tests.test_gradients import F64, batch, check_layer
 
 CONV = [(3, 1, 0), (3, 1, 1), (4, 2, 1), (3, 2, 0), (5, 3, 2)]           # kernel, stride, padding
@@ -63,27 +63,52 @@ def test_conv2d_matches_the_definition():
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12)
 
 
-def test_col2im_is_the_adjoint_of_im2col():
+@pytest.mark.parametrize("kernel,stride,padding", CONV)
+def test_col2im_is_the_adjoint_of_im2col(kernel, stride, padding):
     x = batch((2, 3, 7, 6))
-    cols = im2col(x, 4, 2, 1)
-    assert cols.shape == (3 * 4 * 4, 2 * 3 * 3)
+    windows = Windows(x.shape, kernel, stride, padding)
+    cols = windows.im2col(x, BufferPool())
+    assert cols.shape == (3 * kernel * kernel, 2 * windows.length)
     r = batch(cols.shape, seed=5)
-    assert np.vdot(cols, r) == pytest.approx(np.vdot(x, col2im(r, x.shape, 4, 2, 1)), rel=1e-12)
+    assert np.vdot(cols, r) == pytest.approx(np.vdot(x, windows.col2im(r, BufferPool())), rel=1e-12)
+
+
+def test_im2col_columns_hold_the_windows():
+    """Column (n, i, j) of the flat layout is the window of output pixel (i, j); the
+    wasted columns past OW are cropped by ``outputs`` and zero after ``spread``."""
+    x = batch((2, 3, 7, 6))
+    windows = Windows(x.shape, 3, 2, 1)
+    cols = windows.im2col(x, BufferPool())
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = np.stack([padded[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3].reshape(2, -1).T
+                         for i in range(windows.oh) for j in range(windows.ow)], axis=-1)  # (C*k*k, N, OH*OW)
+    got = windows.outputs(cols).transpose(1, 0, 2, 3).reshape(len(cols), 2, -1)
+    np.testing.assert_array_equal(got, expected)
+    y = batch((2, 5, windows.oh, windows.ow), seed=1)
+    rows = windows.spread(y, BufferPool(), "y")
+    np.testing.assert_array_equal(windows.outputs(rows), y)
+    assert np.count_nonzero(rows) == y.size
+
+
+def test_a_kernel_larger_than_the_padded_image_is_refused():
+    with pytest.raises(ValueError, match="5x5 kernel does not fit a 3x4 image with padding 0"):
+        Windows((1, 1, 3, 4), 5, 1, 0)
 
 
 def test_im2col_buffers_are_reused_and_bounded():
-    """A GAN step alternates D's joint batch and G's batch: two buffers, reused."""
+    """A GAN step alternates D's joint batch and G's batch: two buffers per role, reused."""
     layer = conv(4, 2, 1)
     layer.forward(batch((4, 3, 8, 8)))
     joint = layer._cols
     layer.forward(batch((2, 3, 8, 8)))
     single = layer._cols
     layer.forward(batch((4, 3, 8, 8), seed=1))
-    assert layer._cols is joint and layer._cols.shape == (3 * 4 * 4, 4 * 4 * 4)
+    assert layer._cols is joint and layer._cols.shape == (3 * 4 * 4, 4 * layer._windows.length)
     layer.forward(batch((2, 3, 8, 8), seed=1))
     assert layer._cols is single
     layer.forward(batch((3, 3, 8, 8)))
-    assert len(layer._pool.arrays) == 2 and joint.shape not in {shape for shape, _ in layer._pool.arrays}
+    for arrays in layer._pool.roles.values():
+        assert len(arrays) == 2 and joint.shape not in {shape for shape, _ in arrays}
 
 
 def test_batchnorm2d_per_channel():

@@ -65,6 +65,14 @@ def test_activations(layer):
     check_layer(layer, batch((4, 7), scale=2.0))
 
 
+def test_leaky_relu_values_and_alpha_range():
+    x = np.array([[-2.0, -0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(LeakyReLU(0.25).forward(x), [[-0.5, 0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(LeakyReLU(1.0).forward(x), x)
+    with pytest.raises(ValueError, match="alpha must be in \\[0, 1\\], got 1.5"):
+        LeakyReLU(1.5)
+
+
 def test_dropout_with_fixed_mask():
     layer = Dropout(0.3, np.random.default_rng(0))
 

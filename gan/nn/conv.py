@@ -1,25 +1,26 @@
 """2-D convolution and transposed convolution on (N, C, H, W) arrays, by im2col / col2im.
 
 Both layers turn the work into one matrix multiply per call.  ``im2col``
-gathers every k x k window of a padded input into a column of a
-(C*k*k, N*OH*OW) matrix; ``col2im`` is its adjoint: it adds such columns back
-onto the padded canvas.  The only Python loop is over the k*k kernel offsets
-in ``col2im``, never over samples, channels or pixels; both split the
-samples into one block per core (NumPy copies and adds release the GIL).  Conv2d uses im2col
-forward and col2im backward; ConvTranspose2d, the adjoint of Conv2d, the other
-way round.
+gathers every k x k window of a zero-padded input into a column of a
+(C*k*k, N*L) matrix; ``col2im`` is its adjoint: it adds such columns back
+onto the padded canvas.
+
+The columns follow ``Windows``' layout: the padded image is split into
+stride x stride phases, so one kernel offset of all a sample's output pixels
+is a single contiguous run of one flat phase, and im2col / col2im are k*k
+long copies / adds.  The price is a few wasted columns per output row (see
+``Windows``).  The only Python loops are over the k*k kernel offsets and the
+stride x stride phases, never over samples, channels or pixels.
 
 Outputs are channel-major in memory: an (N, C, H, W) view of a (C, N, H, W)
 array, which is the layout the matrix products produce and the next
-convolution's gradient reads without copying.
+convolution reads without a transpose.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from gan.nn.init import init_weight
 from gan.nn.layers import Layer
-from gan.nn.threads import WORKERS, run_parallel
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -28,72 +29,110 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 class BufferPool:
-    """Scratch arrays by (shape, dtype), at most ``size`` of them: a GAN step
-    alternates two batch sizes (D's joint real + fake pass, G's pass), so two
-    buffers per layer are reused for the whole run and memory stays bounded."""
+    """Scratch arrays by role, shape and dtype, at most ``size`` shapes per
+    role.  A GAN step alternates two batch sizes (D's joint real + fake pass,
+    G's pass), so two buffers per role are reused for the whole run and memory
+    stays bounded.  New buffers start zeroed: a role that writes only part of
+    its buffer keeps zeros in the rest."""
 
     def __init__(self, size: int = 2):
-        self.size, self.arrays = size, {}
+        self.size, self.roles = size, {}
 
-    def get(self, shape: tuple[int, ...], dtype) -> np.ndarray:
+    def get(self, role: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        arrays = self.roles.setdefault(role, {})
         key = (shape, np.dtype(dtype))
-        if key not in self.arrays:
-            if len(self.arrays) >= self.size:
-                self.arrays.pop(next(iter(self.arrays)))  # the oldest shape
-            self.arrays[key] = np.empty(shape, dtype=dtype)
-        return self.arrays[key]
+        if key not in arrays:
+            if len(arrays) >= self.size:
+                arrays.pop(next(iter(arrays)))  # the oldest shape
+            arrays[key] = np.zeros(shape, dtype=dtype)
+        return arrays[key]
 
 
-def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, pool: BufferPool | None = None) -> np.ndarray:
-    """(N, C, H, W) -> (C*k*k, N*OH*OW): column (n, i, j) holds the window of
-    output pixel (i, j) of sample n, rows ordered channel, kernel row, kernel
-    column.  The result lives in a buffer of ``pool`` when given."""
-    n, c = x.shape[:2]
-    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
-    windows = sliding_window_view(padded, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
-    oh, ow = windows.shape[2:4]
-    shape = (c * kernel * kernel, n * oh * ow)
-    out = pool.get(shape, x.dtype) if pool else np.empty(shape, dtype=x.dtype)
-    target, source = out.reshape(c, kernel, kernel, n, oh, ow), windows.transpose(1, 4, 5, 0, 2, 3)
-    run_parallel(lambda lo, hi: np.copyto(target[:, :, :, lo:hi], source[:, :, :, lo:hi]), *_sample_ranges(n))
-    return out
+class Windows:
+    """Where the k x k, stride s windows of a convolution over (N, C, H, W)
+    images with zero padding p lie, in the flat layout of im2col's columns.
 
+    The padded image is stored as s x s phases, canvas[u, v, c, n] holding
+    padded rows u, u + s, ... and columns v, v + s, ... (zeros around the
+    image), each phase ``row`` = ceil((W + 2p) / s) wide.  Sample n's output
+    pixel (i, j) is column n L + i ``row`` + j, so kernel offset (a, b) reads
+    padded[s i + a, s j + b] = phase (a % s, b % s) at (i + a // s, j + b // s):
+    for all L = OH ``row`` columns of the sample, one contiguous run of that
+    flat phase.  Columns j >= OW of each output row are wasted work: im2col
+    fills them with whatever the run holds, callers crop them from outputs and
+    keep them 0 in gradients (``spread``), so col2im adds nothing through them.
+    The phases have rows enough for the last run.
+    """
 
-def col2im(cols: np.ndarray, shape: tuple[int, int, int, int], kernel: int, stride: int, padding: int,
-           canvas_extra: int = 0) -> np.ndarray:
-    """Adjoint of ``im2col``: add each column of (C*k*k, N*OH*OW) ``cols`` back
-    onto its window and return the (N, C, H, W) sum with the padding cropped.
-    ``shape`` is the image shape before padding; ``canvas_extra`` rows and
-    columns past the last window (a transposed convolution's output padding) stay 0."""
-    n, c, h, w = shape
-    hp, wp = h + 2 * padding, w + 2 * padding
-    oh, ow = (hp - kernel - canvas_extra) // stride + 1, (wp - kernel - canvas_extra) // stride + 1
-    blocks = cols.reshape(c, kernel, kernel, n, oh, ow)
-    canvas = np.zeros((c, n, hp, wp), dtype=cols.dtype)
+    def __init__(self, shape: tuple[int, int, int, int], kernel: int, stride: int, padding: int):
+        self.n, self.c, self.h, self.w = shape
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        self.oh, self.ow = (conv_output_size(size, kernel, stride, padding) for size in (self.h, self.w))
+        if self.oh < 1 or self.ow < 1:
+            raise ValueError(f"a {kernel}x{kernel} kernel does not fit a {self.h}x{self.w} image "
+                             f"with padding {padding}")
+        self.row = -(-(self.w + 2 * padding) // stride)  # output columns per output row, wasted ones included
+        self.length = self.oh * self.row                 # L: columns per sample
+        reach = (kernel - 1) // stride                   # phase rows and columns a window spans, less one
+        last = reach * (self.row + 1) + self.length - 1  # the largest flat phase index read
+        rows = max(-(-(self.h + 2 * padding) // stride), last // self.row + 1)
+        self.canvas_shape = (stride, stride, self.c, self.n, rows, self.row)
 
-    def add_windows(lo: int, hi: int) -> None:
-        for i in range(kernel):
-            for j in range(kernel):
-                canvas[:, lo:hi, i:i + stride * oh:stride, j:j + stride * ow:stride] += blocks[:, i, j, lo:hi]
+    def _runs(self):
+        """(a, b, u, v, run): for each kernel offset (a, b), its phase (u, v) and flat run."""
+        s = self.stride
+        for a in range(self.kernel):
+            for b in range(self.kernel):
+                start = a // s * self.row + b // s
+                yield a, b, a % s, b % s, slice(start, start + self.length)
 
-    run_parallel(add_windows, *_sample_ranges(n))
-    return canvas[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3)
+    def _phases(self):
+        """(u, v, image index, phase index): the image pixels in phase (u, v) and where they lie in it."""
+        s, p = self.stride, self.padding
+        for u in range(s):
+            for v in range(s):
+                h0, w0 = (u - p) % s, (v - p) % s        # the first image row / column in this phase
+                nh, nw = len(range(h0, self.h, s)), len(range(w0, self.w, s))
+                q, r = (h0 + p) // s, (w0 + p) // s
+                yield u, v, (slice(h0, None, s), slice(w0, None, s)), (slice(q, q + nh), slice(r, r + nw))
 
+    def im2col(self, x: np.ndarray, pool: BufferPool) -> np.ndarray:
+        """(N, C, H, W) -> (C*k*k, N*L), rows ordered channel, kernel row,
+        kernel column; the result is a buffer of ``pool``."""
+        canvas = pool.get("canvas", self.canvas_shape, x.dtype)  # its padding stays 0: only the image is written
+        image = x.transpose(1, 0, 2, 3)
+        for u, v, pixels, place in self._phases():
+            canvas[u, v][(..., *place)] = image[(..., *pixels)]
+        flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
+        cols = pool.get("cols", (self.c * k * k, self.n * self.length), x.dtype)
+        blocks = cols.reshape(self.c, k, k, self.n, self.length)
+        for a, b, u, v, run in self._runs():
+            blocks[:, a, b] = flat[u, v, :, :, run]
+        return cols
 
-def _sample_ranges(n: int) -> tuple[list[int], list[int]]:
-    """Split samples 0..n into one contiguous range per worker thread: (starts, stops)."""
-    bounds = np.linspace(0, n, min(WORKERS, n) + 1).astype(int).tolist()
-    return bounds[:-1], bounds[1:]
+    def col2im(self, cols: np.ndarray, pool: BufferPool) -> np.ndarray:
+        """Adjoint of ``im2col``: add the columns of (C*k*k, N*L) ``cols`` back
+        onto their windows; returns the image part of the sum, (N, C, H, W)."""
+        canvas = pool.get("sums", self.canvas_shape, cols.dtype)
+        canvas.fill(0)
+        flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
+        blocks = cols.reshape(self.c, k, k, self.n, self.length)
+        for a, b, u, v, run in self._runs():
+            flat[u, v, :, :, run] += blocks[:, a, b]
+        image = np.empty((self.c, self.n, self.h, self.w), dtype=cols.dtype)
+        for u, v, pixels, place in self._phases():
+            image[(..., *pixels)] = canvas[u, v][(..., *place)]
+        return image.transpose(1, 0, 2, 3)
 
+    def outputs(self, rows: np.ndarray) -> np.ndarray:
+        """(C', N*L) rows, one per output channel -> the (N, C', OH, OW) output pixels (a view)."""
+        return rows.reshape(len(rows), self.n, self.oh, self.row)[..., :self.ow].transpose(1, 0, 2, 3)
 
-def channel_rows(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> (C, N*H*W); free when ``x`` is already channel-major."""
-    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
-
-
-def from_channel_rows(rows: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
-    """(C, N*H*W) -> an (N, C, H, W) view."""
-    return rows.reshape(len(rows), n, h, w).transpose(1, 0, 2, 3)
+    def spread(self, y: np.ndarray, pool: BufferPool, role: str) -> np.ndarray:
+        """(N, C', OH, OW) -> (C', N*L), the wasted columns 0: a buffer of ``pool``."""
+        rows = pool.get(role, (y.shape[1], self.n * self.length), y.dtype)  # wasted columns are never written
+        self.outputs(rows)[...] = y
+        return rows
 
 
 class Conv2d(Layer):
@@ -108,26 +147,26 @@ class Conv2d(Layer):
         fans = (in_channels * kernel * kernel, out_channels * kernel * kernel)
         self._add_param("W", init_weight(init, (out_channels, in_channels, kernel, kernel), rng, scale, dtype, fans))
         self._add_param("b", np.zeros(out_channels, dtype=dtype))
-        self._pool = BufferPool()  # im2col buffers, reused across calls
+        self._pool = BufferPool()  # scratch arrays, reused across calls
 
     def forward(self, x):
-        n, _, h, w = self._shape = x.shape
-        self._cols = im2col(x, self.kernel, self.stride, self.padding, self._pool)
-        oc = len(self.params["W"])
-        y = self.params["W"].reshape(oc, -1) @ self._cols  # (C_out, N*OH*OW)
+        self._windows = Windows(x.shape, self.kernel, self.stride, self.padding)
+        self._cols = self._windows.im2col(x, self._pool)
+        y = self.params["W"].reshape(len(self.params["W"]), -1) @ self._cols  # (C_out, N*L)
         y += self.params["b"][:, None]
-        oh, ow = (conv_output_size(size, self.kernel, self.stride, self.padding) for size in (h, w))
-        return from_channel_rows(y, n, oh, ow)
+        return self._windows.outputs(y).copy(order="K")  # compact: the next layers' passes run faster
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        rows = channel_rows(dy)  # (C_out, N*OH*OW)
-        weight = self.params["W"].reshape(len(rows), -1)
+        windows = self._windows
+        rows = windows.spread(dy, self._pool, "dy")  # (C_out, N*L)
         if param_grads:
-            self.grads["W"] += (rows @ self._cols.T).reshape(self.params["W"].shape)
+            self.grads["W"] += (self._cols @ rows.T).T.reshape(self.params["W"].shape)  # this order runs faster in BLAS
             self.grads["b"] += rows.sum(axis=1)
         if not input_grad:
             return None
-        return col2im(weight.T @ rows, self._shape, self.kernel, self.stride, self.padding)
+        weight = self.params["W"].reshape(len(rows), -1)
+        cols = self._pool.get("dcols", self._cols.shape, rows.dtype)
+        return windows.col2im(np.matmul(weight.T, rows, out=cols), self._pool)
 
 
 class ConvTranspose2d(Layer):
@@ -146,28 +185,28 @@ class ConvTranspose2d(Layer):
         fans = (in_channels * kernel * kernel, out_channels * kernel * kernel)
         self._add_param("W", init_weight(init, (in_channels, out_channels, kernel, kernel), rng, scale, dtype, fans))
         self._add_param("b", np.zeros(out_channels, dtype=dtype))
-        self._pool = BufferPool()  # im2col buffers of the output gradient, reused across calls
+        self._pool = BufferPool()  # scratch arrays, reused across calls
 
     def output_size(self, size: int) -> int:
         return (size - 1) * self.stride - 2 * self.padding + self.kernel + self.output_padding
 
     def forward(self, x):
-        n, ci, h, w = self._shape = x.shape
-        self._rows = channel_rows(x)  # (C_in, N*H*W)
+        n, ci, h, w = x.shape
         co = self.params["W"].shape[1]
-        cols = self.params["W"].reshape(ci, -1).T @ self._rows  # (C_out*k*k, N*H*W)
-        y = col2im(cols, (n, co, self.output_size(h), self.output_size(w)), self.kernel, self.stride,
-                   self.padding, canvas_extra=self.output_padding)
+        # the output's convolution windows: one per input pixel (the output padding starts none)
+        self._windows = Windows((n, co, self.output_size(h), self.output_size(w)), self.kernel, self.stride,
+                                self.padding)
+        self._rows = self._windows.spread(x, self._pool, "x")  # (C_in, N*L)
+        cols = self._pool.get("cols", (co * self.kernel ** 2, self._rows.shape[1]), x.dtype)
+        y = self._windows.col2im(np.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
         y += self.params["b"][:, None, None]
         return y
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        n, ci, h, w = self._shape
-        # one window of the padded output gradient per input pixel (the output padding starts none)
-        cols = im2col(dy, self.kernel, self.stride, self.padding, self._pool)  # (C_out*k*k, N*H*W)
+        cols = self._windows.im2col(dy, self._pool)  # (C_out*k*k, N*L)
         if param_grads:
-            self.grads["W"] += (self._rows @ cols.T).reshape(self.params["W"].shape)
+            self.grads["W"] += (cols @ self._rows.T).T.reshape(self.params["W"].shape)
             self.grads["b"] += dy.sum(axis=(0, 2, 3))
         if not input_grad:
             return None
-        return from_channel_rows(self.params["W"].reshape(ci, -1) @ cols, n, h, w)
+        return self._windows.outputs(self.params["W"].reshape(len(self._rows), -1) @ cols)

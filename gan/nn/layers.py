@@ -92,14 +92,17 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    """y = x for x > 0, alpha * x otherwise."""
+    """y = x for x > 0, alpha * x otherwise (0 <= alpha <= 1)."""
 
     def __init__(self, alpha: float = 0.2):
         super().__init__()
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"leaky_relu alpha must be in [0, 1], got {alpha}")
         self.alpha = alpha
 
     def forward(self, x):
-        self._slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        self._slope = (x > 0).astype(x.dtype)                          # 1 where x > 0, else 0
+        np.maximum(self._slope, x.dtype.type(self.alpha), out=self._slope)  # ... else alpha
         return x * self._slope
 
     def backward(self, dy, param_grads=True, input_grad=True):

@@ -1,4 +1,4 @@
-"""Batch normalisation over the feature axis of (N, F) inputs."""
+"""Batch normalisation per feature of (N, F) inputs and per channel of (N, C, H, W) ones."""
 
 import numpy as np
 
@@ -25,9 +25,19 @@ class BatchNorm1d(Layer):
         self.buffers["running_var"] = np.ones(features, dtype=dtype)
 
     def forward(self, x):
+        return self._normalize(x, axis=0)
+
+    def backward(self, dy, param_grads=True, input_grad=True):
+        return self._normalize_backward(dy, param_grads, axis=0)
+
+    def _normalize(self, x: np.ndarray, axis: int) -> np.ndarray:
+        """Normalise the features of 2-D ``x``, taking statistics along ``axis`` (0: (N, F), 1: (F, N))."""
+        def per_feature(v):  # (F,) -> broadcastable against x
+            return v if axis == 0 else v[:, None]
+
         if self.training:
-            mean = x.mean(axis=0)
-            var = x.var(axis=0)
+            mean = x.mean(axis=axis)
+            var = x.var(axis=axis)
             for name, batch in (("running_mean", mean), ("running_var", var)):
                 running = self.buffers[name]
                 running *= self.momentum
@@ -35,31 +45,33 @@ class BatchNorm1d(Layer):
         else:
             mean = self.buffers["running_mean"]
             var = self.buffers["running_var"]
-        self._inv_std = 1 / np.sqrt(var + self.eps)
-        self._xhat = (x - mean) * self._inv_std
-        return self._xhat * self.params["gamma"] + self.params["beta"]
+        self._inv_std = per_feature(1 / np.sqrt(var + self.eps))
+        self._xhat = (x - per_feature(mean)) * self._inv_std
+        return self._xhat * per_feature(self.params["gamma"]) + per_feature(self.params["beta"])
 
-    def backward(self, dy, param_grads=True, input_grad=True):
-        gamma = self.params["gamma"]
+    def _normalize_backward(self, dy: np.ndarray, param_grads: bool, axis: int) -> np.ndarray:
+        gamma = self.params["gamma"] if axis == 0 else self.params["gamma"][:, None]
         if param_grads:
-            self.grads["gamma"] += (dy * self._xhat).sum(axis=0)
-            self.grads["beta"] += dy.sum(axis=0)
+            self.grads["gamma"] += (dy * self._xhat).sum(axis=axis)
+            self.grads["beta"] += dy.sum(axis=axis)
         if not self.training:
             return dy * gamma * self._inv_std
         dxhat = dy * gamma
-        return self._inv_std * (dxhat - dxhat.mean(axis=0)
-                                - self._xhat * (dxhat * self._xhat).mean(axis=0))
+        return self._inv_std * (dxhat - dxhat.mean(axis=axis, keepdims=True)
+                                - self._xhat * (dxhat * self._xhat).mean(axis=axis, keepdims=True))
 
 
 class BatchNorm2d(BatchNorm1d):
-    """BatchNorm1d per channel of (N, C, H, W) inputs: statistics over N, H and W."""
+    """BatchNorm1d per channel of (N, C, H, W) inputs: statistics over N, H and W.
+    It works on the (C, N*H*W) channel rows, free to get from the channel-major
+    arrays convolutions produce, and returns a channel-major view."""
 
     def forward(self, x):
         n, c, h, w = x.shape
-        y = super().forward(x.transpose(0, 2, 3, 1).reshape(-1, c))
-        return y.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        rows = self._normalize(x.transpose(1, 0, 2, 3).reshape(c, -1), axis=1)
+        return rows.reshape(c, n, h, w).transpose(1, 0, 2, 3)
 
     def backward(self, dy, param_grads=True, input_grad=True):
         n, c, h, w = dy.shape
-        dx = super().backward(dy.transpose(0, 2, 3, 1).reshape(-1, c), param_grads, input_grad)
-        return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        rows = self._normalize_backward(dy.transpose(1, 0, 2, 3).reshape(c, -1), param_grads, axis=1)
+        return rows.reshape(c, n, h, w).transpose(1, 0, 2, 3)
