@@ -32,9 +32,6 @@ class BatchNorm1d(Layer):
 
     def _normalize(self, x: np.ndarray, axis: int) -> np.ndarray:
         """Normalise the features of 2-D ``x``, taking statistics along ``axis`` (0: (N, F), 1: (F, N))."""
-        def per_feature(v):  # (F,) -> broadcastable against x
-            return v if axis == 0 else v[:, None]
-
         if self.training:
             mean = x.mean(axis=axis)
             var = x.var(axis=axis)
@@ -45,12 +42,12 @@ class BatchNorm1d(Layer):
         else:
             mean = self.buffers["running_mean"]
             var = self.buffers["running_var"]
-        self._inv_std = per_feature(1 / np.sqrt(var + self.eps))
-        self._xhat = (x - per_feature(mean)) * self._inv_std
-        return self._xhat * per_feature(self.params["gamma"]) + per_feature(self.params["beta"])
+        self._inv_std = _per_feature(1 / np.sqrt(var + self.eps), axis)
+        self._xhat = (x - _per_feature(mean, axis)) * self._inv_std
+        return self._xhat * _per_feature(self.params["gamma"], axis) + _per_feature(self.params["beta"], axis)
 
     def _normalize_backward(self, dy: np.ndarray, param_grads: bool, axis: int) -> np.ndarray:
-        gamma = self.params["gamma"] if axis == 0 else self.params["gamma"][:, None]
+        gamma = _per_feature(self.params["gamma"], axis)
         if param_grads:
             self.grads["gamma"] += (dy * self._xhat).sum(axis=axis)
             self.grads["beta"] += dy.sum(axis=axis)
@@ -59,6 +56,11 @@ class BatchNorm1d(Layer):
         dxhat = dy * gamma
         return self._inv_std * (dxhat - dxhat.mean(axis=axis, keepdims=True)
                                 - self._xhat * (dxhat * self._xhat).mean(axis=axis, keepdims=True))
+
+
+def _per_feature(v: np.ndarray, axis: int) -> np.ndarray:
+    """(F,) statistics or parameters -> broadcastable against 2-D inputs whose features lie across ``axis``."""
+    return v if axis == 0 else v[:, None]
 
 
 class BatchNorm2d(BatchNorm1d):
