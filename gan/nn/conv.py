@@ -197,6 +197,7 @@ class ConvTranspose2d(Layer):
         self._windows = Windows((n, co, self.output_size(h), self.output_size(w)), self.kernel, self.stride,
                                 self.padding)
         self._rows = self._windows.spread(x, self._pool, "x")  # (C_in, N*L)
+        # scratch shared with backward's im2col ("cols"): each is dead once col2im / the products have read it
         cols = self._pool.get("cols", (co * self.kernel ** 2, self._rows.shape[1]), x.dtype)
         y = self._windows.col2im(np.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
         y += self.params["b"][:, None, None]
