@@ -1,5 +1,6 @@
 """The ``gan`` command line: one click group, one sub-command per job."""
 
+import signal
 import sys
 
 import click
@@ -29,17 +30,39 @@ for command in (evaluator, evaluate, report, bench):
     cli.add_command(command)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that temporary outputs are cleaned up."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def _os_error(exc: OSError) -> str:
+    """'path: No space left on device' from an OSError."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    return f"{where}: {exc.strerror}" if where and exc.strerror else str(exc)
+
+
 def run_or_exit(func, *args) -> None:
-    """Call ``func(*args)`` and print what it returns; a GanError becomes a
-    one-line 'error: ...' on stderr and exit status 1, Ctrl-C exit status 130."""
+    """Call ``func(*args)`` and print what it returns.  A GanError (bad input,
+    params or data) or an OSError (an unwritable or full output folder)
+    becomes a one-line 'error: ...' on stderr and exit status 1; Ctrl-C exits
+    130 and SIGTERM 143, both after the run's temporary outputs are removed."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         result = func(*args)
     except GanError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("interrupted; earlier outputs are left as they were", err=True)
-        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"error: {_os_error(exc)}", err=True)
+        sys.exit(1)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        terminated = isinstance(exc, Terminated) or isinstance(exc.__context__, Terminated)  # click wraps it
+        click.echo(f"{'terminated' if terminated else 'interrupted'}; earlier outputs are left as they were",
+                   err=True)
+        sys.exit(143 if terminated else 130)
     if result is not None:
         click.echo(result)
 
@@ -50,11 +73,19 @@ def main() -> None:
 
 
 def _cli_main() -> None:
-    """Run the click group, letting GanError through to ``run_or_exit``."""
+    """Run the click group, letting GanError through to ``run_or_exit``;
+    usage errors are one line too, with a pointer to the command's help."""
     try:
         code = cli.main(standalone_mode=False)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     if isinstance(code, int) and code:
         sys.exit(code)

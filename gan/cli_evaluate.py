@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 
 from gan.evaluation.evaluate import evaluate_experiment
-from gan.evaluation.reference import build_reference
+from gan.evaluation.reference import EvaluatorParams, build_reference
 from gan.evaluation.report import write_report
-from gan.params import check_keys, load_params, section
+from gan.params import load_params, naming_file, read_section, section
 
 _PARAMS = click.option("--params", "params_file", default="params.yaml", show_default=True,
                        type=click.Path(dir_okay=False), help="Params file.")
@@ -26,9 +26,8 @@ def evaluator(dataset, params_file, out_root):
     and records its test accuracy; for flags, the flag names; for sine, the law
     of x; for the Gaussian mixtures gmm8/gmm25, the mode centres and std.
     """
-    p = section(load_params(params_file), "evaluator", params_file)
-    check_keys(p, set(), "evaluator", required={"epochs", "seed"}, path=params_file)
-    click.echo(build_reference(dataset, Path(out_root) / "evaluator" / dataset, p["epochs"], p["seed"]))
+    p = read_section(EvaluatorParams, "evaluator", params_file)
+    click.echo(build_reference(dataset, Path(out_root) / "evaluator" / dataset, p.epochs, p.seed))
 
 
 @click.command("evaluate")
@@ -47,4 +46,6 @@ def evaluate(experiment, params_file, out_root):
 @_OUT
 def report(params_file, out_root):
     """Write OUT/report.md (metrics of every experiment) and OUT/summary.png."""
-    click.echo(write_report(list(section(load_params(params_file), "experiments", params_file)), out_root))
+    with naming_file(params_file):
+        experiments = list(section(load_params(params_file), "experiments"))
+    click.echo(write_report(experiments, out_root))

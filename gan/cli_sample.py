@@ -11,13 +11,14 @@ from gan.sampling import write_samples
 @click.option("--count", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Samples to draw.")
 @click.option("--label", type=click.IntRange(0), default=None,
               help="Class (digit) to generate; conditional experiments only.  [default: random labels]")
-@click.option("--seed", default=0, show_default=True, help="Seed of the noise (and of random labels).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0),
+              help="Seed of the noise (and of random labels).")
 @click.option("--out", "out_root", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Results folder holding OUT/EXPERIMENT/train/.")
 def sample(experiment, output, count, label, seed, out_root):
     """Draw COUNT samples from the trained EXPERIMENT into OUTPUT: a PNG grid
-    (.png, image experiments) or an array (.npy: images in [-1, 1] or points
-    in data units).
+    (.png, image experiments, at most 1024 samples) or an array (.npy: images
+    in [-1, 1] or points in data units).
 
     Example: gan sample mnist_cgan sevens.png --label 7
     """

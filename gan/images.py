@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from gan.atomic import atomic_file
+from gan.files import atomic_file
 
 
 def image_grid(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: int = 128) -> np.ndarray:

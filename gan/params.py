@@ -1,5 +1,20 @@
-"""Read params.yaml, with errors that name the file and the key."""
+"""Read params.yaml into typed, validated settings.
 
+Each params section is a frozen dataclass whose fields are declared with
+``param(default, check)``: ``parse`` rejects unknown and missing keys, values
+of the wrong type (floats must be finite) and values a field's check refuses,
+then runs the class's own ``check_values`` for rules that span keys.  Errors
+are ``ParamsError``s naming the key; ``read_section`` and ``naming_file``
+prefix the params file that was actually read.
+"""
+
+import math
+import re
+import types
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import MISSING, field, fields
 from pathlib import Path
 
 import yaml
@@ -9,39 +24,161 @@ from gan.errors import GanError
 PARAMS_FILE = "params.yaml"
 
 
+class ParamsError(GanError):
+    """A bad setting; the message starts with the key in quotes."""
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with the floats people and DVC write: ``1e-5``, ``1e-05``, ``2E-4``
+    (PyYAML's YAML 1.1 rules read exponents without a dot as strings)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def load_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)
+
+
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
+    """The params file as a mapping, or a GanError naming the file."""
     path = Path(path)
     try:
-        params = yaml.safe_load(path.read_text())
+        params = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GanError(f"{path}: no such file (run from the project root)") from None
+        raise GanError(f"{path}: no such file (run from the project root, or pass --params)") from None
+    except UnicodeDecodeError as exc:
+        raise GanError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise GanError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise GanError(f"{path}: not valid YAML ({exc})") from exc
+        raise GanError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(params, dict):
         raise GanError(f"{path}: expected a mapping at the top level")
     return params
 
 
-def section(params: dict, dotted: str, path: str | Path = PARAMS_FILE) -> dict:
-    """The mapping at ``dotted`` (e.g. 'data.flags'), or a GanError naming the key."""
+def section(params: dict, dotted: str) -> dict:
+    """The mapping at ``dotted`` (e.g. 'data.flags'), or a ParamsError naming the key."""
     node = params
     for i, key in enumerate(dotted.split(".")):
         if not isinstance(node, dict) or key not in node:
-            raise GanError(f"{path}: missing key '{'.'.join(dotted.split('.')[:i + 1])}'")
+            raise ParamsError(f"missing key '{'.'.join(dotted.split('.')[:i + 1])}'")
         node = node[key]
     if not isinstance(node, dict):
-        raise GanError(f"{path}: '{dotted}' must be a mapping")
+        raise ParamsError(f"'{dotted}' must be a mapping, got {node!r}")
     return node
 
 
-def check_keys(values: dict, allowed: set[str], where: str, required: set[str] = frozenset(),
-               path: str | Path = PARAMS_FILE) -> None:
-    """Reject keys of ``values`` outside ``allowed`` and missing ``required``
-    ones, naming the first such key."""
-    unknown = sorted(set(values) - allowed - required)
+@contextmanager
+def naming_file(path: str | Path) -> Iterator[None]:
+    """Prefix the params file to ParamsErrors raised inside."""
+    try:
+        yield
+    except ParamsError as exc:
+        raise GanError(f"{path}: {exc}") from None
+
+
+def read_section(cls, dotted: str, path: str | Path = PARAMS_FILE):
+    """``parse(cls, ...)`` of the section ``dotted`` of the params file ``path``."""
+    with naming_file(path):
+        return parse(cls, section(load_params(path), dotted), dotted)
+
+
+# --- declaring and checking fields ---------------------------------------------------
+
+Check = Callable[[object], str | None]  # a value -> what is wrong with it, or None
+
+
+def param(default=MISSING, check: Check | None = None):
+    """A dataclass field with an optional value check; no default = required."""
+    if isinstance(default, list):
+        return field(default_factory=default.copy, metadata={"check": check})
+    return field(default=default, metadata={"check": check})
+
+
+def positive(value) -> str | None:
+    return None if value > 0 else "must be positive"
+
+
+def non_negative(value) -> str | None:
+    return None if value >= 0 else "must be >= 0"
+
+
+def one_of(*choices: str) -> Check:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def in_range(low: float, high: float, high_open: bool = False) -> Check:
+    """low <= value <= high (or < high)."""
+    def check(value):
+        inside = low <= value < high if high_open else low <= value <= high
+        return None if inside else f"must be in [{low:g}, {high:g}{')' if high_open else ']'}"
+    return check
+
+
+def _type_name(kind) -> str:
+    if kind is float:
+        return "a finite number"
+    return getattr(kind, "__name__", None) if typing.get_origin(kind) is None else str(kind)
+
+
+def _type_ok(value, kind) -> bool:
+    """Whether ``value`` (from YAML or JSON) fits the annotation ``kind``."""
+    if typing.get_origin(kind) is list:
+        (item,) = typing.get_args(kind) or (object,)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if kind is object:
+        return True
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(kind, types.UnionType):
+        return any(_type_ok(value, k) for k in typing.get_args(kind))
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def parse(cls, values, where: str):
+    """An instance of the dataclass ``cls`` from the mapping ``values`` found at
+    ``where`` (e.g. 'experiments.mnist'), every key and value checked."""
+    if not isinstance(values, dict):
+        raise ParamsError(f"'{where}' must be a mapping, got {values!r}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = [key for key in values if key not in known]
     if unknown:
-        raise GanError(f"{path}: unknown key '{where}.{unknown[0]}' "
-                       f"(allowed: {', '.join(sorted(allowed | required))})")
-    missing = sorted(required - set(values))
+        raise ParamsError(f"unknown key '{where}.{unknown[0]}' (allowed: {', '.join(known)})")
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        _check_field(known[key], hints[key], value, where)
+    missing = [name for name, f in known.items()
+               if f.default is MISSING and f.default_factory is MISSING and name not in values]
     if missing:
-        raise GanError(f"{path}: missing key '{where}.{missing[0]}'")
+        raise ParamsError(f"missing key '{where}.{missing[0]}'")
+    result = cls(**values)
+    validate(result, where)
+    return result
+
+
+def validate(settings, where: str) -> None:
+    """Check every field of the dataclass instance ``settings`` against its
+    type and its declared check, then its ``check_values`` if it has one."""
+    hints = typing.get_type_hints(type(settings))
+    for f in fields(settings):
+        _check_field(f, hints[f.name], getattr(settings, f.name), where)
+    if hasattr(settings, "check_values"):
+        settings.check_values(where)
+
+
+def _check_field(f, kind, value, where: str) -> None:
+    """ParamsError unless ``value`` has the field's type and passes its check."""
+    if not _type_ok(value, kind):
+        raise ParamsError(f"'{where}.{f.name}' must be {_type_name(kind)}, got {value!r}")
+    check = f.metadata.get("check")
+    problem = check(value) if check else None
+    if problem:
+        shown = "" if isinstance(value, list) else f", got {value!r}"
+        raise ParamsError(f"'{where}.{f.name}' {problem}{shown}")

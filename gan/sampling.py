@@ -4,12 +4,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.atomic import atomic_file
 from gan.data.cache import to_pixels
 from gan.errors import GanError
+from gan.files import save_array
 from gan.images import save_grid
 from gan.training.run import load_trained
 from gan.training.trainer import sample_noise
+
+MAX_GRID = 1024  # samples in one PNG grid (32 x 32 tiles)
 
 
 def draw_samples(name: str, count: int, seed: int = 0, label: int | None = None,
@@ -35,12 +37,14 @@ def write_samples(name: str, output: str | Path, count: int = 64, seed: int = 0,
     output = Path(output)
     if output.suffix not in (".png", ".npy"):
         raise GanError(f"{output}: choose a .png (image grid) or .npy (array) output")
+    if output.suffix == ".png" and count > MAX_GRID:
+        raise GanError(f"{output}: a PNG grid shows at most {MAX_GRID} samples, asked for {count}; "
+                       "write a .npy for more")
     samples = draw_samples(name, count, seed, label, out_root)
     if output.suffix == ".png":
         if samples.ndim != 4:
             raise GanError(f"{output}: experiments.{name} generates points, not images; write a .npy")
         save_grid(to_pixels(samples), output)
     else:
-        with atomic_file(output) as tmp, open(tmp, "wb") as f:
-            np.save(f, samples)
+        save_array(output, samples)
     return f"{output}: {count} samples of {name}" + (f" with label {label}" if label is not None else "")

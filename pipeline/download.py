@@ -6,19 +6,12 @@ Usage: python pipeline/download.py NAME
 import sys
 
 from gan.cli import run_or_exit
-from gan.data.download import download
-from gan.params import check_keys, load_params, section
-
-OPTIONAL = {"sha256", "strip_components", "max_extract_mb", "each", "allow_missing"}
+from gan.data.download import DataSource, download
+from gan.params import read_section
 
 
 def main(name: str) -> str:
-    p = section(load_params(), f"data.{name}")
-    check_keys(p, OPTIONAL, f"data.{name}", required={"source"})
-    return download(p["source"], f"data/raw/{name}", sha256=p.get("sha256") or None,
-                    strip_components=p.get("strip_components", 0),
-                    max_bytes=p.get("max_extract_mb", 4096) << 20, each=p.get("each") or None,
-                    allow_missing=p.get("allow_missing", False))
+    return download(read_section(DataSource, f"data.{name}"), f"data/raw/{name}")
 
 
 if __name__ == "__main__":

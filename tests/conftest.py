@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,35 @@ def project_copy(tmp_path) -> Path:
             shutil.copy2(source, dest / name)
     run(["git", "init", "-q"], dest)
     return dest
+
+
+@pytest.fixture
+def gan_cli(monkeypatch, capsys):
+    """Run the real `gan` entry point in-process: gan_cli(*args) -> (exit code, stdout, stderr)."""
+    from gan.cli import main
+
+    def call(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["gan", *map(str, args)])
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+def one_line_error(code: int, err: str, *fragments: str) -> None:
+    """Assert a failed command printed exactly one 'error: ...' line holding every fragment."""
+    lines = err.strip().splitlines()
+    assert code != 0, f"exit code 0, stderr {err!r}"
+    assert len(lines) == 1 and lines[0].startswith("error: "), f"not one error line: {err!r}"
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"

@@ -1,11 +1,13 @@
 """Layer specs: the DCGAN shapes build and run, and misplaced layers are named."""
 
+import re
+
 import numpy as np
 import pytest
 
 from gan.errors import GanError
 from gan.nn import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d
-from gan.training.build import build_network
+from gan.training.build import build_network, spec_problem
 
 DCGAN_G = ["linear 6272", "reshape 128 7 7", "batchnorm 0.8", "relu", "convt 64 4 2 1", "batchnorm 0.8", "relu",
            "convt 1 4 2 1", "tanh", "flatten"]
@@ -36,3 +38,28 @@ def test_dcgan_networks_build_and_run():
 def test_misplaced_layers_are_named(specs, message):
     with pytest.raises(GanError, match=message):
         build(specs, 16, 8)
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("linear -4", "-4 is outside 1..65536"), ("linear 0", "0 is outside 1..65536"),
+    ("linear 10000000", "10000000 is outside 1..65536"), ("linear x", "invalid literal"),
+    ("linear 4 5", "linear takes 1..1 arguments, got 2"), ("relu 3", "relu takes 0..0 arguments"),
+    ("dropout 1.0", r"1.0 is outside \[0, 1\)"), ("dropout nan", r"nan is outside \[0, 1\)"),
+    ("leaky_relu -0.1", r"-0.1 is outside \[0, 1\]"), ("batchnorm 1", r"1 is outside \[0, 1\)"),
+    ("minibatch 8 0", "0 is outside 1..65536"), ("minibatch 8 3 0", r"0 is outside \(0, 1\)"),
+    ("conv 4 0 1 1", "0 is outside 1..65536"), ("conv 4 3 1 -1", "-1 is outside 0..65536"),
+    ("swish", "unknown layer 'swish'"), ("", "unknown layer ''"),
+])
+def test_bad_specs_are_named_before_any_data_is_read(spec, message):
+    problem = spec_problem(["linear 8", spec, "linear out"])
+    assert problem.startswith(f"item 1, {spec!r}, is not a layer spec") and re.search(message, problem), problem
+    assert spec_problem([]) == "must list at least one layer"
+    assert spec_problem(["linear 8", "relu", "linear out"]) is None
+
+
+def test_shapes_that_do_not_fit_are_named():
+    with pytest.raises(GanError, match=r"'experiments.x.generator' item 1, 'conv 2 9 1 0', does not fit here: "
+                                       r"a 9x9 kernel does not fit 1x4x4 with padding 0"):
+        build(["reshape 1 4 4", "conv 2 9 1 0", "flatten", "linear out"], 16, 8)
+    with pytest.raises(GanError, match="output_padding must be in"):
+        build(["reshape 1 4 4", "convt 2 3 1 0 1", "flatten", "linear out"], 16, 8)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gan.data.cache import load_cache, to_unit_range
-from gan.data.download import download
+from gan.data.download import DataSource, download
 from gan.data.flatten import flatten_folder
 from gan.evaluation.classifier import shift_images, train_classifier
 from gan.evaluation.metrics import classifier_scores, frechet_distance_of, precision_recall
@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 @pytest.fixture(scope="module")
 def mnist(tmp_path_factory):
     root = tmp_path_factory.mktemp("mnist")
-    download(str(ROOT / "data/sample/mnist-jpg-sample.zip"), root / "raw", strip_components=1)
+    download(DataSource(source=str(ROOT / "data/sample/mnist-jpg-sample.zip"), strip_components=1), root / "raw")
     for split in ("training", "testing"):
         flatten_folder(root / "raw" / f"MNIST - JPG - {split}", root / split)
     train, test = load_cache(root / "training"), load_cache(root / "testing")

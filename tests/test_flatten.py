@@ -11,6 +11,7 @@ from gan.data.cache import load_cache, to_pixels, to_unit_range
 from gan.data.flatten import flatten_folder
 from gan.data.inspect import inspect
 from gan.errors import GanError
+from tests.conftest import one_line_error
 
 
 def write_classes(root, classes, per_class, mode="L", size=(5, 4), seed=0):
@@ -99,3 +100,19 @@ def test_inspect_reports_and_writes_preview(tmp_path):
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size == (4 * (2 * 5 + 1), 4 * (2 * 4 + 1))
     assert "image folder" in inspect(tmp_path / "src")
+
+
+@pytest.mark.parametrize("stray", ["3/extra/9.png", "loose.png"])
+def test_images_outside_the_layout_are_reported(tmp_path, gan_cli, stray):
+    """Images deeper than the class folders, or beside them, would be left
+    out of the cache: flatten names them instead."""
+    write_classes(tmp_path / "src", ["3", "4"], 2)
+    (tmp_path / "src" / stray).parent.mkdir(parents=True, exist_ok=True)
+    Image.new("L", (5, 4)).save(tmp_path / "src" / stray)
+    code, _, err = gan_cli("data", "flatten", tmp_path / "src", tmp_path / "cache")
+    one_line_error(code, err, f"src/{stray}: 1 image file(s) outside the layout flatten reads")
+    assert not (tmp_path / "cache").exists()
+    (tmp_path / "src" / ".hidden").mkdir()  # hidden folders (editor and tool state) are ignored
+    Image.new("L", (5, 4)).save(tmp_path / "src" / ".hidden" / "x.png")
+    (tmp_path / "src" / stray).unlink()
+    assert gan_cli("data", "flatten", tmp_path / "src", tmp_path / "cache")[0] == 0

@@ -29,7 +29,8 @@ def shrink(project):
 def test_pipeline_outputs_invalidation_and_experiments(project_copy):
     project = project_copy
     params = shrink(project)
-    run(["dvc", "repro"], project)
+    repro = run(["dvc", "repro"], project)
+    assert "Warning" not in repro.stderr + repro.stdout, "numpy, Pillow or matplotlib warnings leaked"
     for name, exp in params["experiments"].items():
         out = project / "results" / name
         assert (out / "train/model.npz").is_file() and (out / "samples.npy").is_file()
@@ -62,7 +63,8 @@ def test_pipeline_outputs_invalidation_and_experiments(project_copy):
 
     run(["git", "add", "-A"], project)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], project)
-    run(["dvc", "exp", "run", "-S", "experiments.flags_rgb_tv.lambda_tv=0"], project)
+    run(["dvc", "exp", "run", "-S", "experiments.flags_rgb_tv.lambda_tv=1e-5"], project)
+    assert "lambda_tv: 1e-05" in (project / "params.yaml").read_text()  # DVC's spelling, read as a float
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
     changed = diff["results/flags_rgb_tv/metrics.json"]
     assert changed["tv_ratio"]["diff"] != 0

@@ -15,6 +15,7 @@ from gan.training.config import ExperimentConfig
 from gan.training.datasets import load_training_data
 from gan.training.run import train_experiment
 from gan.training.trainer import Diverged, Trainer
+from tests.conftest import one_line_error
 
 SINE = {"dataset": "sine", "generator": ["linear 16", "relu", "linear 32", "relu", "linear out"],
         "discriminator": ["linear 64", "relu", "linear 64", "relu", "linear out"], "noise_size": 2,
@@ -115,7 +116,8 @@ def test_sampling_a_trained_experiment(workdir):
     assert first.shape == (5, 3, 6, 6) and np.array_equal(first, again)
     assert not np.array_equal(first, draw_samples("tiny", 5, seed=2))
     write_samples("tiny", "grid.png", count=4)
-    assert Image.open("grid.png").size == (4 * (2 * 6 + 1),) * 2  # 2x2 tiles of 6 px, 1 px gap, zoom 4
+    with Image.open("grid.png") as grid:
+        assert grid.size == (4 * (2 * 6 + 1),) * 2  # 2x2 tiles of 6 px, 1 px gap, zoom 4
     write_samples("tiny", "s.npy", count=3)
     assert np.load("s.npy").shape == (3, 3, 6, 6)
     with pytest.raises(GanError, match="experiments.tiny is not conditional"):
@@ -141,7 +143,7 @@ def test_missing_key_and_bad_layer_specs(workdir):
         ExperimentConfig.from_params("x", {k: v for k, v in TINY_FLAGS.items() if k != "epochs"})
     write_params(workdir, {"bad_layer": TINY_FLAGS | {"generator": ["linear 16", "swish", "linear out"]},
                            "bad_width": TINY_FLAGS | {"discriminator": ["linear 16", "relu", "linear 2"]}})
-    with pytest.raises(GanError, match=r"'experiments.bad_layer.generator\[1\]' = 'swish' is not a layer spec"):
+    with pytest.raises(GanError, match=r"'experiments.bad_layer.generator' item 1, 'swish', is not a layer spec"):
         train_experiment("bad_layer")
     with pytest.raises(GanError, match="'experiments.bad_width.discriminator' ends with 2 features, needs 1"):
         train_experiment("bad_width")
@@ -149,12 +151,24 @@ def test_missing_key_and_bad_layer_specs(workdir):
         train_experiment("nothing")
 
 
-def test_divergence_guard_keeps_last_finite_state(workdir):
+def test_divergence_keeps_the_good_model_and_this_runs_last_finite_state(workdir):
+    write_params(workdir, {"boom": TINY_FLAGS | {"epochs": 2}})
+    train_experiment("boom")
+    good = (workdir / "results/boom/train/model.npz").read_bytes()
+    good_log = (workdir / "results/boom/log.tsv").read_text()
     write_params(workdir, {"boom": TINY_FLAGS | {"lr_g": 1e30, "lr_d": 1e30, "epochs": 5, "snapshot_every": 1}})
-    with pytest.raises(Diverged, match=r"experiments.boom diverged at (epoch \d+, step \d+|the end of epoch \d+)"):
+    with pytest.raises(Diverged, match=r"experiments.boom diverged at (epoch \d+, step \d+|the end of epoch \d+): .*; "
+                                       r"this run's last finite state \(epoch \d\) and log are in "
+                                       r"results/boom/train-diverged/; results/boom/train/ and results/boom/log.tsv "
+                                       r"were not replaced"):
         train_experiment("boom")
-    model = np.load(workdir / "results/boom/train/model.npz")
+    assert (workdir / "results/boom/train/model.npz").read_bytes() == good
+    assert (workdir / "results/boom/log.tsv").read_text() == good_log
+    model = np.load(workdir / "results/boom/train-diverged/model.npz")
     assert all(np.isfinite(model[k]).all() for k in model.files)
+    kept = np.load(workdir / "results/boom/train/model.npz")
+    assert not np.array_equal(model["generator/0.W"], kept["generator/0.W"])
+    assert (workdir / "results/boom/train-diverged/log.tsv").is_file()
 
 
 def test_interrupt_leaves_previous_outputs(workdir, monkeypatch):
@@ -170,3 +184,24 @@ def test_interrupt_leaves_previous_outputs(workdir, monkeypatch):
         train_experiment("tiny")
     assert (workdir / "results/tiny/train/model.npz").read_bytes() == before
     assert sorted(p.name for p in (workdir / "results/tiny").iterdir()) == ["log.tsv", "train"]
+
+
+def test_sampling_errors_are_one_line(workdir, gan_cli):
+    write_params(workdir, {"tiny": TINY_FLAGS})
+    train_experiment("tiny")
+    one_line_error(*gan_cli("sample", "tiny", "a.png", "--seed", "-1")[::2], "--seed", "-1 is not in the range x>=0")
+    one_line_error(*gan_cli("sample", "tiny", "a.png", "--count", "5000")[::2],
+                   "a.png: a PNG grid shows at most 1024 samples")
+    (workdir / "plain.txt").write_text("a file, not a folder")
+    one_line_error(*gan_cli("sample", "tiny", "plain.txt/a.png")[::2], "plain.txt")
+    model = workdir / "results/tiny/train/model.npz"
+    good = model.read_bytes()
+    model.write_bytes(good[: len(good) // 2])
+    one_line_error(*gan_cli("sample", "tiny", "a.png")[::2], "results/tiny/train/model.npz: not a readable model")
+    model.write_bytes(good)
+    config = workdir / "results/tiny/train/config.json"
+    config.write_text(config.read_text()[:-20])
+    one_line_error(*gan_cli("sample", "tiny", "a.png")[::2], "results/tiny/train/config.json: not a readable")
+    config.write_text('{"dataset": "flags_rgb", "epochs": -1}')
+    one_line_error(*gan_cli("sample", "tiny", "a.png")[::2], "config.json: 'config.epochs' must be positive")
+    assert not (workdir / "a.png").exists()

@@ -1,17 +1,61 @@
 """Fetch a dataset into a folder: an archive (URL or local path), verified and
 extracted, or a codes list plus one file per code.  The folder is replaced
-only when everything succeeded."""
+only when everything succeeded, and only if gan made it (see gan.files)."""
 
+import dataclasses
 import hashlib
 import json
+import re
+import string
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from gan.atomic import atomic_dir
 from gan.data.archive import extract_archive
 from gan.data.http import HttpOptions, download_each, download_url
 from gan.errors import GanError
+from gan.files import atomic_dir, check_output_dir
+from gan.params import non_negative, param, positive
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a code must be a file name like this
+
+
+def check_sha256(value: str) -> str | None:
+    return None if value == "" or re.fullmatch(r"[0-9a-fA-F]{64}", value) else "must be 64 hex digits or empty"
+
+
+def check_template(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        return f"is not a valid URL template ({exc})"
+    if fields != {"code"} or not is_url(value):
+        return "must be an http(s) URL with {code} as its only field, e.g. https://flagcdn.com/w20/{code}.png"
+    return None
+
+
+def _nonempty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSource:
+    """A ``data.<name>`` params section: where a dataset comes from.
+
+    ``source``: an archive (http(s) URL or local path), or with ``each`` a
+    codes list fetched one file per code from the URL template ``each``.
+    ``max_extract_mb`` caps both the bytes downloaded and the bytes
+    extracted; ``deadline_s`` bounds each download, retries included."""
+    source: str = param(check=_nonempty)
+    sha256: str = param("", check_sha256)
+    strip_components: int = param(0, non_negative)
+    max_extract_mb: int = param(4096, positive)
+    each: str = param("", check_template)
+    allow_missing: bool = param(False)
+    deadline_s: float = param(900.0, positive)
 
 
 def is_url(source: str) -> bool:
@@ -34,53 +78,70 @@ def _local(source: str) -> Path:
 
 
 def _read_codes(source: str, scratch: Path, opts: HttpOptions) -> dict[str, str]:
-    """A codes list: JSON mapping code -> name, or a JSON list of codes."""
+    """A codes list: JSON mapping code -> name, or a JSON list of codes.  Every
+    code must be a plain file name (letters, digits, '.', '_', '-'; not
+    starting with '.'), so no code can name a path outside the folder."""
     path = _local(source) if not is_url(source) else scratch / "codes.json"
     if is_url(source):
         download_url(source, path, opts, progress=False)
     try:
         codes = json.loads(Path(path).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise GanError(f"{source}: not a JSON codes list ({exc})") from exc
+        raise GanError(f"{source}: not a JSON codes list ({exc})") from None
     if isinstance(codes, list):
+        if len(set(map(str, codes))) != len(codes):
+            raise GanError(f"{source}: a code appears twice in the list")
         codes = {str(c): str(c) for c in codes}
     if not isinstance(codes, dict) or not codes:
         raise GanError(f"{source}: expected a non-empty JSON object or list of codes")
+    for code in codes:
+        if not PLAIN_NAME.fullmatch(code):
+            raise GanError(f"{source}: refusing code {code!r}: a code must be a plain file name "
+                           "(letters, digits, '.', '_', '-', not starting with '.')")
     return {str(k): str(v) for k, v in codes.items()}
 
 
-def download(source: str, dest: str | Path, sha256: str | None = None, strip_components: int = 0,
-             max_bytes: int = 4 << 30, each: str | None = None, allow_missing: bool = False,
-             opts: HttpOptions = HttpOptions()) -> str:
-    """Fill the folder ``dest`` from ``source`` and return a one-line summary.
+def _file_name(code: str, url: str) -> str:
+    """``code`` with the suffix of ``url``'s path ('fr' + '.png'), unless it already ends so."""
+    suffix = PurePosixPath(urlparse(url).path).suffix
+    return code if code.endswith(suffix) else code + suffix
 
-    * Archive mode (``each`` is None): ``source`` is a zip/tar URL or path.
-      Its sha256, when given, is checked before anything is extracted.
-    * Per-file mode: ``source`` is a codes list (URL or path) and ``each`` a
-      URL template such as ``https://host/w20/{code}.png``; every file is
-      fetched concurrently and ``codes.json`` is written beside them.
+
+def download(spec: DataSource, dest: str | Path, opts: HttpOptions = HttpOptions()) -> str:
+    """Fill the folder ``dest`` from ``spec`` and return a one-line summary.
+
+    * Archive mode (no ``spec.each``): ``spec.source`` is a zip/tar URL or
+      path.  Its sha256, when given, is checked before anything is extracted.
+    * Per-file mode: ``spec.source`` is a codes list (URL or path) and
+      ``spec.each`` a URL template such as ``https://host/w20/{code}.png``;
+      every file is fetched concurrently as ``<code><suffix of the URL>``
+      and ``codes.json`` is written beside them.
     """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.dl.") as scratch, \
-            atomic_dir(dest) as out:
+    opts = dataclasses.replace(opts, max_bytes=spec.max_extract_mb << 20, deadline=spec.deadline_s)
+    local = None if is_url(spec.source) else _local(spec.source)
+    inputs = [local] if local else []
+    check_output_dir(dest, inputs)  # before any download, not only once it is done
+    with tempfile.TemporaryDirectory(prefix="gan-download-") as scratch:
         scratch = Path(scratch)
-        if each:
-            codes = _read_codes(source, scratch, opts)
-            urls = {code: each.format(code=code) for code in codes}
-            names = {PurePosixPath(urlparse(u).path).name or code: u for code, u in urls.items()}
-            missing = download_each(names, out, opts, allow_missing=allow_missing)
-            (out / "codes.json").write_text(json.dumps(codes, indent=1, sort_keys=True) + "\n")
+        if spec.each:
+            codes = _read_codes(spec.source, scratch, opts)
+            urls = {_file_name(code, url): url for code, url in
+                    ((code, spec.each.format(code=code)) for code in codes)}
+            if "codes.json" in urls:
+                raise GanError(f"{spec.source}: a code's file would be named codes.json, the list's own name")
+            with atomic_dir(dest, inputs) as out:
+                missing = download_each(urls, out, opts, allow_missing=spec.allow_missing)
+                (out / "codes.json").write_text(json.dumps(codes, indent=1, sort_keys=True) + "\n")
             note = f", {len(missing)} missing: {', '.join(missing)}" if missing else ""
-            return f"{dest}: {len(names) - len(missing)} files from {source}{note}"
-        if is_url(source):
-            archive = scratch / (PurePosixPath(urlparse(source).path).name or "archive")
-            download_url(source, archive, opts)
-        else:
-            archive = _local(source)
-        if sha256:
+            return f"{dest}: {len(urls) - len(missing)} files from {spec.source}{note}"
+        archive = local
+        if archive is None:
+            archive = scratch / "archive"  # not the URL's name, which could be '..'; the format is sniffed
+            download_url(spec.source, archive, opts)
+        if spec.sha256:
             actual = sha256_file(archive)
-            if actual != sha256.lower():
-                raise GanError(f"{source}: checksum mismatch: expected sha256 {sha256}, got {actual}")
-        count = extract_archive(archive, out, strip_components, max_bytes)
-        return f"{dest}: {count} files from {source}"
+            if actual != spec.sha256.lower():
+                raise GanError(f"{spec.source}: checksum mismatch: expected sha256 {spec.sha256}, got {actual}")
+        with atomic_dir(dest, inputs) as out:
+            count = extract_archive(archive, out, spec.strip_components, opts.max_bytes, label=spec.source)
+        return f"{dest}: {count} files from {spec.source}"

@@ -2,32 +2,41 @@
 labels (N,) int64 when the folder has one sub-folder per class, and a JSON
 manifest describing both."""
 
-import hashlib
-import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-from gan.atomic import atomic_dir
-from gan.data.suffixes import IMAGE_SUFFIXES
+from gan.data.cache import array_sha256
+from gan.data.image_files import is_image_file, read_image
 from gan.errors import GanError
+from gan.files import atomic_dir, check_output_dir, save_array, write_json
 
 CHUNK = 2000  # files per worker task
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if is_image_file(p))
+
+
+def _refuse_unread(src: Path, read: list[Path]) -> None:
+    """Raise if ``src`` holds image files that the layout leaves out (so none is dropped silently)."""
+    visible = (p for p in src.rglob("*") if not any(part.startswith(".") for part in p.relative_to(src).parts))
+    unread = sorted(set(p for p in visible if is_image_file(p)) - set(read))
+    if unread:
+        raise GanError(f"{unread[0]}: {len(unread)} image file(s) outside the layout flatten reads "
+                       f"(SRC/*.png, or SRC/CLASS/*.png with one folder per class); move or remove them")
 
 
 def list_images(src: Path) -> tuple[list[Path], list[str], np.ndarray | None]:
     """Sorted image paths, class names and per-file class indices.
 
     With sub-folders each one is a class (sorted numerically when all names
-    are integers, as MNIST's '0'..'9'); without, there are no labels.
+    are integers, as MNIST's '0'..'9'); without, there are no labels.  Image
+    files anywhere else under ``src`` (deeper folders, or beside class
+    folders) are an error, not silently skipped.
     """
     if not src.is_dir():
         raise GanError(f"{src}: no such folder")
@@ -36,6 +45,7 @@ def list_images(src: Path) -> tuple[list[Path], list[str], np.ndarray | None]:
         files = _image_files(src)
         if not files:
             raise GanError(f"{src}: no image files")
+        _refuse_unread(src, files)
         return files, [], None
     classes.sort(key=lambda c: (0, int(c), c) if c.isdigit() else (1, 0, c))
     files, labels = [], []
@@ -45,18 +55,13 @@ def list_images(src: Path) -> tuple[list[Path], list[str], np.ndarray | None]:
         labels += [index] * len(members)
     if not files:
         raise GanError(f"{src}: no image files in its class folders")
+    _refuse_unread(src, files)
     return files, classes, np.array(labels, dtype=np.int64)
 
 
 def _decode(path: Path) -> tuple[np.ndarray, str]:
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return np.asarray(image), image.mode
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise GanError(f"{path}: cannot decode image ({exc})") from exc
-
-
+    image = read_image(path)
+    return np.asarray(image), image.mode
 def _decode_chunk(paths: list[Path], mode: str, hw: tuple[int, int]) -> np.ndarray:
     """(n, H, W[, 3]) uint8 for ``paths``; all must match ``mode`` and (H, W)."""
     out = None
@@ -89,14 +94,12 @@ def read_images(files: list[Path], workers: int | None = None) -> np.ndarray:
     return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
 
 
-def _sha256(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
 def flatten_folder(src: str | Path, dst: str | Path, workers: int | None = None) -> str:
     """Write ``images.npy``, ``labels.npy`` (if classes) and ``manifest.json``
-    for the folder ``src`` into the folder ``dst``.  Returns a summary line."""
+    for the folder ``src`` into the folder ``dst``, which may not overlap
+    ``src``.  Returns a summary line."""
     src = Path(src)
+    check_output_dir(dst, inputs=[src])  # before the decoding work, not only at the end
     files, classes, labels = list_images(src)
     start = time.perf_counter()
     images = read_images(files, workers)
@@ -109,12 +112,12 @@ def flatten_folder(src: str | Path, dst: str | Path, workers: int | None = None)
         "classes": classes,
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(classes)},
         "files": [str(p.relative_to(src)) for p in files],
-        "sha256": {"images": _sha256(images)} | ({"labels": _sha256(labels)} if classes else {}),
+        "sha256": {"images": array_sha256(images)} | ({"labels": array_sha256(labels)} if classes else {}),
     }
-    with atomic_dir(dst) as out:
-        np.save(out / "images.npy", images)
+    with atomic_dir(dst, inputs=[src]) as out:
+        save_array(out / "images.npy", images)
         if classes:
-            np.save(out / "labels.npy", labels)
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+            save_array(out / "labels.npy", labels)
+        write_json(out / "manifest.json", manifest)
     return (f"{dst}: {len(files)} images {tuple(images.shape[1:])} in {seconds:.1f} s "
             f"({len(files) / max(seconds, 1e-9):,.0f} images/s)")

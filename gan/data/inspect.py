@@ -16,7 +16,7 @@ def inspect(path: str | Path, preview: str | Path | None = None, count: int = 64
     path = Path(path)
     if (path / "manifest.json").is_file():
         cache = load_cache(path)
-        images, labels, classes = cache.images, cache.labels, cache.manifest["classes"]
+        images, labels, classes = cache.images, cache.labels, cache.manifest.get("classes", [])
         kind = "cache"
     else:
         files, classes, labels = list_images(path)

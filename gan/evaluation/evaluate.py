@@ -1,11 +1,10 @@
 """Evaluate one trained experiment: samples, metrics.json and figures under results/<name>/."""
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gan.atomic import atomic_file
 from gan.errors import GanError
 from gan.evaluation import figures
 from gan.evaluation.metrics import (
@@ -19,18 +18,31 @@ from gan.evaluation.metrics import (
     sine_scores,
 )
 from gan.evaluation.reference import load_classifier
-from gan.params import check_keys, load_params, section
+from gan.files import read_json, save_array, write_json
+from gan.params import in_range, non_negative, param, read_section
 from gan.training.config import MIXTURE_DATASETS, ExperimentConfig
 from gan.training.run import load_trained
 from gan.training.trainer import sample_noise
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateParams:
+    """The ``evaluate`` params: how many samples each experiment is measured on, and their seed."""
+    samples: int = param(check=in_range(10, 100_000))
+    seed: int = param(0, non_negative)
 
 
 def read_log(path: Path) -> dict[str, np.ndarray]:
     """The per-epoch log as columns."""
     if not path.is_file():
         raise GanError(f"{path}: no training log; run 'gan train' first")
-    columns = path.read_text().split("\n", 1)[0].split("\t")
-    table = np.loadtxt(path, delimiter="\t", skiprows=1, ndmin=2)
+    try:
+        columns = path.read_text().split("\n", 1)[0].split("\t")
+        table = np.loadtxt(path, delimiter="\t", skiprows=1, ndmin=2)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise GanError(f"{path}: not a readable training log ({exc})") from None
+    if table.shape[1] != len(columns) or not len(table) or "seconds" not in columns:
+        raise GanError(f"{path}: not a training log (expected a header and one row per epoch)")
     return {name: table[:, i] for i, name in enumerate(columns)}
 
 
@@ -74,31 +86,30 @@ def _mnist_metrics(samples, labels, config, reference: Path, title: str, figs: P
 
 
 def _mode_metrics(samples, reference: Path, title: str, figs: Path) -> dict:
-    modes = json.loads((reference / "modes.json").read_text())
+    modes = read_json(reference / "modes.json", "evaluation reference")
     centers = np.array(modes["centers"])
     figures.modes_figure(samples, centers, modes["mode_std"], title, figs / "modes.png")
     return mode_scores(samples, centers, modes["mode_std"])
 
 
 def _flag_metrics(samples, real, reference: Path, title: str, figs: Path) -> dict:
-    names = json.loads((reference / "names.json").read_text())
+    names = read_json(reference / "names.json", "evaluation reference")
     index, dist = nearest_neighbours(samples, real)
     figures.nearest_figure(samples, real, index, dist, names, title, figs / "nearest.png")
     return flag_scores(samples, real, nearest=(index, dist))
 
 
 def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_root: str | Path = "results") -> str:
-    p = section(load_params(params_file), "evaluate", params_file)
-    check_keys(p, set(), "evaluate", required={"samples", "seed"}, path=params_file)
+    p = read_section(EvaluateParams, "evaluate", params_file)
     config, gan, data = load_trained(name, out_root)
     out, reference = Path(out_root) / name, Path(out_root) / "evaluator" / config.dataset
     figs = out / "figures"
     if not reference.is_dir():
         raise GanError(f"{reference}: missing; run 'gan evaluator {config.dataset}' first")
     gan.generator.eval()
-    rng = np.random.default_rng(p["seed"])
-    labels = np.arange(p["samples"]) % gan.classes if gan.classes else None  # conditional: balanced labels
-    samples = data.to_data_units(gan.generate(sample_noise(config, p["samples"], rng), labels)).astype(np.float32)
+    rng = np.random.default_rng(p.seed)
+    labels = np.arange(p.samples) % gan.classes if gan.classes else None  # conditional: balanced labels
+    samples = data.to_data_units(gan.generate(sample_noise(config, p.samples, rng), labels)).astype(np.float32)
     real = data.to_data_units(data.rows)
     title = describe(name, config)
     figs.mkdir(parents=True, exist_ok=True)
@@ -128,8 +139,6 @@ def evaluate_experiment(name: str, params_file: str | Path = "params.yaml", out_
     figures.losses_figure(log, title, figs / "losses.png")
     figures.progress_figures(snapshots["epochs"], snapshots["samples"], title, figs / "progress.png",
                              figs / "progress.gif")
-    with atomic_file(out / "samples.npy") as tmp, open(tmp, "wb") as f:
-        np.save(f, samples)
-    with atomic_file(out / "metrics.json") as tmp:
-        tmp.write_text(json.dumps(metrics, indent=1) + "\n")
+    save_array(out / "samples.npy", samples)
+    write_json(out / "metrics.json", metrics)
     return f"{out}: " + ", ".join(f"{k} {v}" for k, v in metrics.items())

@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gan.atomic import atomic_file  # noqa: E402
 from gan.data.cache import to_pixels  # noqa: E402
+from gan.files import atomic_file  # noqa: E402
 from gan.images import image_grid  # noqa: E402
 
 

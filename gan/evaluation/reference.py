@@ -9,17 +9,26 @@ by the ``evaluator@<dataset>`` stage into results/evaluator/<dataset>/.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gan.atomic import atomic_dir
-from gan.data.cache import load_cache, to_unit_range
+from gan.data.cache import load_cache, load_points, to_unit_range
 from gan.errors import GanError
 from gan.evaluation.classifier import Classifier, build_classifier, train_classifier
+from gan.files import atomic_dir, read_json, save_array
 from gan.nn import load_checkpoint, save_checkpoint
+from gan.params import non_negative, param, positive
 
 PROCESSED, RAW = Path("data/processed"), Path("data/raw")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluatorParams:
+    """The ``evaluator`` params: epochs and seed of the MNIST classifier."""
+    epochs: int = param(check=positive)
+    seed: int = param(0, non_negative)
 
 
 def build_reference(dataset: str, out: Path, epochs: int, seed: int, log=print) -> str:
@@ -30,13 +39,13 @@ def build_reference(dataset: str, out: Path, epochs: int, seed: int, log=print) 
             test_images = to_unit_range(test.images)
             accuracy = classifier.accuracy(test_images, test.labels)
             save_checkpoint(folder / "classifier.npz", {"classifier": classifier.model})
-            np.save(folder / "test_features.npy", classifier.features(test_images))
-            np.save(folder / "test_labels.npy", test.labels)
+            save_array(folder / "test_features.npy", classifier.features(test_images))
+            save_array(folder / "test_labels.npy", test.labels)
             (folder / "metrics.json").write_text(json.dumps({"test_accuracy": accuracy}) + "\n")
             summary = f"test accuracy {accuracy:.4f} on {len(test_images)} testing images"
         elif dataset in ("flags_bw", "flags_rgb"):
             codes_file = RAW / "flags" / "codes.json"
-            codes = json.loads(codes_file.read_text()) if codes_file.is_file() else {}
+            codes = read_json(codes_file, "codes list") if codes_file.is_file() else {}
             files = load_cache(PROCESSED / dataset).manifest["files"]
             names = [codes.get(Path(f).stem, Path(f).stem) for f in files]
             (folder / "names.json").write_text(json.dumps(names, indent=0) + "\n")
@@ -53,8 +62,7 @@ def build_reference(dataset: str, out: Path, epochs: int, seed: int, log=print) 
 
 def _mixture_modes(dataset: str) -> dict:
     """{"centers": [[x, y], ...], "mode_std": s} from a Gaussian-mixture toy cache's manifest."""
-    path = PROCESSED / dataset / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    _, manifest = load_points(PROCESSED / dataset)
     if "centers" not in manifest:
         raise GanError(f"no evaluation reference for dataset {dataset!r}")
     return {"centers": manifest["centers"], "mode_std": manifest["mode_std"]}

@@ -1,7 +1,6 @@
 """results/report.md (one row per experiment, one column per metric) and
 results/summary.png (one panel of samples per experiment)."""
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -10,9 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan.atomic import atomic_file  # noqa: E402
 from gan.errors import GanError  # noqa: E402
 from gan.evaluation.figures import save_figure, show_grid  # noqa: E402
+from gan.files import atomic_file, read_json  # noqa: E402
 
 
 def metrics_table(rows: dict[str, dict]) -> str:
@@ -31,11 +30,13 @@ def _fmt(value) -> str:
 
 def write_report(experiments: list[str], out_root: str | Path = "results") -> str:
     out_root = Path(out_root)
+    if not experiments:
+        raise GanError("no experiments to report; 'experiments' in the params file is empty")
     rows, missing = {}, []
     for name in experiments:
         path = out_root / name / "metrics.json"
         if path.is_file():
-            rows[name] = json.loads(path.read_text())
+            rows[name] = read_json(path, "metrics file")
         else:
             missing.append(name)
     if missing:
@@ -43,7 +44,7 @@ def write_report(experiments: list[str], out_root: str | Path = "results") -> st
     evaluator = out_root / "evaluator" / "mnist_train" / "metrics.json"
     lines = ["# Results", "", metrics_table(rows), ""]
     if evaluator.is_file():
-        accuracy = json.loads(evaluator.read_text())["test_accuracy"]
+        accuracy = read_json(evaluator, "metrics file")["test_accuracy"]
         lines += [f"MNIST evaluator test accuracy: {accuracy:.4f}", ""]
     lines += ["![summary](summary.png)", ""]
     for name in experiments:

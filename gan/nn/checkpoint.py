@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.atomic import atomic_file
+from gan.files import atomic_file
 
 
 def save_checkpoint(path: str | Path, parts: dict) -> None:
@@ -21,7 +21,7 @@ def save_checkpoint(path: str | Path, parts: dict) -> None:
 
 def load_checkpoint(path: str | Path, parts: dict) -> None:
     """Load ``path`` into ``parts`` (name -> object with ``load_state_dict``)."""
-    with np.load(path) as data:
+    with open(path, "rb") as f, np.load(f) as data:  # our own handle: closed even if the file is not a zip
         stored = {key: data[key] for key in data.files}
     for name, part in parts.items():
         prefix = f"{name}/"

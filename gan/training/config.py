@@ -1,8 +1,10 @@
-"""One experiment's settings from params.yaml, validated with errors naming the key."""
+"""One experiment's settings (``experiments.<name>`` in params.yaml), validated
+with errors naming the key."""
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
-from gan.errors import GanError
+from gan.params import ParamsError, in_range, non_negative, one_of, param, parse, positive
+from gan.training.build import spec_problem
 
 DATASETS = ("sine", "gmm8", "gmm25", "mnist_train", "flags_bw", "flags_rgb")
 MIXTURE_DATASETS = ("gmm8", "gmm25")
@@ -10,7 +12,16 @@ POINT_DATASETS = ("sine", *MIXTURE_DATASETS)
 LABELLED_DATASETS = ("mnist_train",)
 
 
-@dataclass(frozen=True)
+def _target(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be in (0, 1]"
+
+
+def _digits(digits: list) -> str | None:
+    return None if all(0 <= d <= 9 for d in digits) and len(set(digits)) == len(digits) else \
+        "takes distinct digits 0..9"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExperimentConfig:
     """Everything ``train`` needs.  Learning rates per network; ``label_smoothing``
     is the target for real samples (1.0 = none); ``d_steps`` discriminator
@@ -24,85 +35,52 @@ class ExperimentConfig:
     Gaussian noise added to every D input, annealed linearly to 0 over the
     run (0 = off).  ``conditional``: the one-hot label is appended to G's noise
     and to D's input.  Cadences are in epochs."""
-    dataset: str
-    generator: list
-    discriminator: list
-    epochs: int
-    batch_size: int
-    seed: int = 0
-    noise_size: int = 100
-    noise: str = "normal"
-    init: str = "xavier"
-    optimizer: str = "adam"
-    lr_d: float = 2e-4
-    lr_g: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    momentum: float = 0.0
-    decay: float = 0.0
-    d_steps: int = 1
-    label_smoothing: float = 1.0
-    loss: str = "bce"
-    gp_weight: float = 10.0
-    sigma_start: float = 0.0
-    conditional: bool = False
-    grad_clip: float = 0.0
-    lambda_tv: float = 0.0
-    tv_kind: str = "l1"
-    separate_batches: bool = True
-    drop_last: bool = True
-    digits: list = field(default_factory=list)
-    log_every: int = 1
-    snapshot_every: int = 10
-    snapshot_count: int = 64
+    dataset: str = param(check=one_of(*DATASETS))
+    generator: list[str] = param(check=spec_problem)
+    discriminator: list[str] = param(check=spec_problem)
+    epochs: int = param(check=positive)
+    batch_size: int = param(check=positive)
+    seed: int = param(0, non_negative)
+    noise_size: int = param(100, positive)
+    noise: str = param("normal", one_of("normal", "uniform"))
+    init: str = param("xavier", one_of("xavier", "he", "normal"))
+    optimizer: str = param("adam", one_of("adam", "sgd"))
+    lr_d: float = param(2e-4, positive)
+    lr_g: float = param(2e-4, positive)
+    beta1: float = param(0.5, in_range(0, 1, high_open=True))
+    beta2: float = param(0.999, in_range(0, 1, high_open=True))
+    momentum: float = param(0.0, in_range(0, 1, high_open=True))
+    decay: float = param(0.0, non_negative)
+    d_steps: int = param(1, positive)
+    label_smoothing: float = param(1.0, _target)
+    loss: str = param("bce", one_of("bce", "wgan_gp"))
+    gp_weight: float = param(10.0, non_negative)
+    sigma_start: float = param(0.0, non_negative)
+    conditional: bool = param(False)
+    grad_clip: float = param(0.0, non_negative)
+    lambda_tv: float = param(0.0, non_negative)
+    tv_kind: str = param("l1", one_of("l1", "l2"))
+    separate_batches: bool = param(True)
+    drop_last: bool = param(True)
+    digits: list[int] = param([], _digits)
+    log_every: int = param(1, positive)
+    snapshot_every: int = param(10, positive)
+    snapshot_count: int = param(64, in_range(1, 1024))
 
     @classmethod
     def from_params(cls, name: str, values: dict) -> "ExperimentConfig":
-        where = f"experiments.{name}"
-        if not isinstance(values, dict):
-            raise GanError(f"params.yaml: '{where}' must be a mapping")
-        known = {f.name: f for f in fields(cls)}
-        for key, value in values.items():
-            if key not in known:
-                raise GanError(f"params.yaml: unknown key '{where}.{key}'")
-            _check_type(f"{where}.{key}", value, known[key].type)
-        missing = [k for k in ("dataset", "generator", "discriminator", "epochs", "batch_size") if k not in values]
-        if missing:
-            raise GanError(f"params.yaml: missing key '{where}.{missing[0]}'")
-        config = cls(**values)
-        config._check_values(where)
-        return config
+        """The checked settings of ``experiments.<name>``."""
+        return parse(cls, values, f"experiments.{name}")
 
-    def _check_values(self, where: str) -> None:
-        choices = {"dataset": DATASETS, "noise": ("normal", "uniform"), "init": ("xavier", "he", "normal"),
-                   "optimizer": ("adam", "sgd"), "tv_kind": ("l1", "l2"),
-                   "loss": ("bce", "wgan_gp")}
-        for key, allowed in choices.items():
-            if getattr(self, key) not in allowed:
-                raise GanError(f"params.yaml: '{where}.{key}' must be one of {', '.join(allowed)}, "
-                               f"got {getattr(self, key)!r}")
-        positive = ("epochs", "batch_size", "noise_size", "lr_d", "lr_g", "d_steps", "log_every",
-                    "snapshot_every", "snapshot_count")
-        for key in positive:
-            if getattr(self, key) <= 0:
-                raise GanError(f"params.yaml: '{where}.{key}' must be positive, got {getattr(self, key)}")
-        for key in ("lambda_tv", "grad_clip", "momentum", "decay", "gp_weight", "sigma_start"):
-            if getattr(self, key) < 0:
-                raise GanError(f"params.yaml: '{where}.{key}' must be >= 0, got {getattr(self, key)}")
-        if not 0 < self.label_smoothing <= 1:
-            raise GanError(f"params.yaml: '{where}.label_smoothing' must be in (0, 1], got {self.label_smoothing}")
+    def check_values(self, where: str) -> None:
+        """Rules that span keys."""
         if self.loss == "wgan_gp" and self.label_smoothing != 1:
-            raise GanError(f"params.yaml: '{where}.label_smoothing' applies to loss bce, not wgan_gp")
+            raise ParamsError(f"'{where}.label_smoothing' applies to loss bce, not wgan_gp")
         if self.lambda_tv and self.dataset in POINT_DATASETS:
-            raise GanError(f"params.yaml: '{where}.lambda_tv' applies to image datasets, not {self.dataset!r}")
-        if self.digits and (self.dataset != "mnist_train" or not all(0 <= d <= 9 for d in self.digits)):
-            raise GanError(f"params.yaml: '{where}.digits' takes digits 0..9 and only for mnist_train")
+            raise ParamsError(f"'{where}.lambda_tv' applies to image datasets, not {self.dataset!r}")
+        if self.digits and self.dataset not in LABELLED_DATASETS:
+            raise ParamsError(f"'{where}.digits' applies to labelled datasets "
+                              f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")
         if self.conditional and self.dataset not in LABELLED_DATASETS:
-            raise GanError(f"params.yaml: '{where}.conditional' needs a labelled dataset "
-                           f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")
-
-
-def _check_type(key: str, value, expected) -> None:
-    kinds = {int: (int,), float: (int, float), str: (str,), bool: (bool,), list: (list,)}[expected]
-    if isinstance(value, bool) and expected is not bool or not isinstance(value, kinds):
-        raise GanError(f"params.yaml: '{key}' must be {expected.__name__}, got {value!r}")
+            raise ParamsError(f"'{where}.conditional' needs a labelled dataset "
+                              f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")

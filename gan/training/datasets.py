@@ -1,12 +1,11 @@
 """Training data as float32 rows, plus what is needed to map samples back."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gan.data.cache import load_cache, to_unit_range
+from gan.data.cache import load_cache, load_points, to_unit_range
 from gan.errors import GanError
 
 PROCESSED = Path("data/processed")
@@ -35,8 +34,7 @@ class TrainingData:
 def load_training_data(dataset: str, digits: list[int] = (), root: Path = PROCESSED) -> TrainingData:
     folder = root / dataset
     if (folder / "points.npy").is_file():
-        points = np.load(folder / "points.npy")
-        manifest = json.loads((folder / "manifest.json").read_text())
+        points, manifest = load_points(folder)
         mean, std = (np.array(manifest[k], dtype=np.float32) for k in ("mean", "std"))
         return TrainingData(((points - mean) / std).astype(np.float32), mean=mean, std=std)
     cache = load_cache(folder)

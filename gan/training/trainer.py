@@ -15,6 +15,7 @@ from gan.nn import (
     check_penalty_critic,
     total_variation,
 )
+from gan.params import ParamsError
 from gan.training.build import build_network
 from gan.training.config import ExperimentConfig
 from gan.training.datasets import TrainingData
@@ -65,7 +66,7 @@ def build_gan(config: ExperimentConfig, features: int, rng: np.random.Generator,
         try:
             check_penalty_critic(disc)
         except ValueError as exc:
-            raise GanError(f"params.yaml: '{where}.discriminator' with loss wgan_gp: {exc}") from exc
+            raise ParamsError(f"'{where}.discriminator' with loss wgan_gp: {exc}") from None
 
     def optimiser(model, lr):
         if config.optimizer == "sgd":
@@ -109,6 +110,10 @@ class Trainer:
         self.config, self.data, self.name = config, data, name
         if config.conditional and data.labels is None:
             raise GanError(f"experiments.{name}: conditional needs labelled data, {config.dataset} has none")
+        n = len(data.rows)
+        if (n // config.batch_size if config.drop_last else -(-n // config.batch_size)) < config.d_steps:
+            raise ParamsError(f"'experiments.{name}.batch_size' {config.batch_size} leaves fewer than "
+                              f"d_steps={config.d_steps} batches per epoch in {n} samples")
         self.rng = np.random.default_rng(config.seed)
         self.gan = build_gan(config, data.rows.shape[1], self.rng, name, data.classes)
         self.fixed_noise = sample_noise(config, config.snapshot_count, self.rng)
@@ -186,9 +191,6 @@ class Trainer:
         """Every real batch once, d_steps per step; returns the epoch means of the ``self.logged`` values."""
         cfg, data = self.config, self.data
         batches = self.batches()
-        if len(batches) < cfg.d_steps:
-            raise GanError(f"experiments.{self.name}: batch_size {cfg.batch_size} leaves fewer than "
-                           f"d_steps={cfg.d_steps} batches per epoch in {len(data.rows)} samples")
         starts = range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps)
         sums = np.zeros(len(self.logged))
         for step, start in enumerate(starts):

@@ -1,0 +1,29 @@
+"""Image files as the data tools read them: which suffixes count as images,
+and decoding that turns every failure into an error naming the file."""
+
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from gan.errors import GanError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+def read_image(path: Path) -> Image.Image:
+    """The decoded image at ``path``.  Unreadable, truncated and oversized
+    files (over Pillow's decompression-bomb limit of about 89 million
+    pixels) raise GanError naming the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+                return image
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise GanError(f"{path}: cannot decode image ({exc})") from None

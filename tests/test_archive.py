@@ -1,0 +1,150 @@
+"""Hostile archives: every link, special file and escaping name is refused by
+name before anything is written, through the real `gan data download`."""
+
+import io
+import random
+import stat
+import tarfile
+import zipfile
+
+import pytest
+
+from gan.data.archive import extract_archive
+from gan.data.download import DataSource, download
+from gan.errors import GanError
+from tests.conftest import one_line_error
+
+
+def zip_bytes(entries: list[tuple[str, bytes, int]]) -> bytes:
+    """(name, data, Unix mode with its type bits) per entry."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            info.create_system = 3  # Unix, so the mode bits are read as such
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def tar_bytes(entries: list[tuple[str, bytes, bytes, str]]) -> bytes:
+    """(name, type, data, link name) per entry."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, kind, data, link in entries:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.size = kind, link, len(data)
+            tf.addfile(info, io.BytesIO(data) if data else None)
+    return buf.getvalue()
+
+
+LINK, FILE, DIR = stat.S_IFLNK | 0o777, stat.S_IFREG | 0o644, stat.S_IFDIR | 0o755
+
+HOSTILE_ZIPS = {
+    "link chain": ([("a", b".", LINK), ("b", b"a/..", LINK), ("b/escaped.txt", b"evil", FILE)], "a"),
+    "directory link, then a file through it": ([("d", b"..", LINK), ("d/escaped.txt", b"evil", FILE)], "d"),
+    "absolute link": ([("ok.txt", b"ok", FILE), ("l", b"/etc", LINK)], "l"),
+    "dot-dot name": ([("ok.txt", b"ok", FILE), ("../escaped.txt", b"evil", FILE)], "../escaped.txt"),
+    "nested dot-dot": ([("x/../../escaped.txt", b"evil", FILE)], "x/../../escaped.txt"),
+    "absolute name": ([("/tmp/escaped.txt", b"evil", FILE)], "/tmp/escaped.txt"),
+    "drive letter": ([("C:/escaped.txt", b"evil", FILE)], "C:/escaped.txt"),
+    "backslash dot-dot": ([("..\\escaped.txt", b"evil", FILE)],
+                          "..\\escaped.txt"),
+    "character device": ([("dev", b"", stat.S_IFCHR | 0o644)], "dev"),
+    "FIFO": ([("pipe", b"", stat.S_IFIFO | 0o644)], "pipe"),
+    "file then a path through it": ([("f", b"x", FILE), ("f/g.txt", b"evil", FILE)], "f/g.txt"),
+}
+
+HOSTILE_TARS = {
+    "link chain": ([("a", tarfile.SYMTYPE, b"", "."), ("b", tarfile.SYMTYPE, b"", "a/.."),
+                    ("b/escaped.txt", tarfile.REGTYPE, b"evil", "")], "a"),
+    "directory link, then a file through it": ([("d", tarfile.SYMTYPE, b"", "/tmp"),
+                                                ("d/escaped.txt", tarfile.REGTYPE, b"evil", "")], "d"),
+    "hard link to a file outside": ([("h", tarfile.LNKTYPE, b"", "../outside.txt")], "h"),
+    "hard link inside": ([("f", tarfile.REGTYPE, b"x", ""), ("h", tarfile.LNKTYPE, b"", "f")], "h"),
+    "dot-dot name": ([("../escaped.txt", tarfile.REGTYPE, b"evil", "")], "../escaped.txt"),
+    "absolute name": ([("/tmp/escaped.txt", tarfile.REGTYPE, b"evil", "")], "/tmp/escaped.txt"),
+    "character device": ([("dev", tarfile.CHRTYPE, b"", "")], "dev"),
+    "block device": ([("blk", tarfile.BLKTYPE, b"", "")], "blk"),
+    "FIFO": ([("pipe", tarfile.FIFOTYPE, b"", "")], "pipe"),
+}
+
+
+def check_refused(tmp_path, gan_cli, archive: bytes, suffix: str, entry: str) -> None:
+    """`gan data download` of ``archive`` fails with one line naming ``entry``
+    and leaves nothing but the archive, inside or outside DEST."""
+    box = tmp_path / "box"
+    box.mkdir()
+    source = box / f"evil.{suffix}"
+    source.write_bytes(archive)
+    code, _, err = gan_cli("data", "download", source, box / "dest")
+    one_line_error(code, err, f"refusing entry {entry!r}")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["box", f"evil.{suffix}"]
+
+
+@pytest.mark.parametrize("case", HOSTILE_ZIPS)
+def test_hostile_zip_is_refused(tmp_path, gan_cli, case):
+    entries, entry = HOSTILE_ZIPS[case]
+    check_refused(tmp_path, gan_cli, zip_bytes(entries), "zip", entry)
+
+
+@pytest.mark.parametrize("case", HOSTILE_TARS)
+def test_hostile_tar_is_refused(tmp_path, gan_cli, case):
+    entries, entry = HOSTILE_TARS[case]
+    check_refused(tmp_path, gan_cli, tar_bytes(entries), "tar.gz", entry)
+
+
+def test_empty_entry_name_is_refused(tmp_path):
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(tar_bytes([("ok", tarfile.REGTYPE, b"ok", ""), ("/", tarfile.REGTYPE, b"x", "")]))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(GanError, match="refusing entry '/': empty name"):
+        extract_archive(archive, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_files_and_folders_extract(tmp_path):
+    archive = tmp_path / "ok.zip"
+    archive.write_bytes(zip_bytes([("top/", b"", DIR), ("top/d/", b"", DIR), ("top/d/a.txt", b"alpha", FILE),
+                                   ("top/b.txt", b"beta", 0o644)]))
+    (tmp_path / "out").mkdir()
+    assert extract_archive(archive, tmp_path / "out", strip_components=1) == 2
+    assert (tmp_path / "out/d/a.txt").read_bytes() == b"alpha" and (tmp_path / "out/b.txt").read_bytes() == b"beta"
+
+
+def test_size_limit(tmp_path):
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(zip_bytes([("zeros.bin", bytes(10_000), FILE)]))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(GanError, match="would extract over 10,000 bytes, over the limit of 1,000"):
+        extract_archive(archive, tmp_path / "out", max_bytes=1000)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_zip_that_lies_about_its_size_is_stopped(tmp_path):
+    """An entry that declares 10 bytes but inflates to 100,000."""
+    data = zip_bytes([("liar.bin", bytes(100_000), FILE)])
+    header = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    patched = bytearray(data)
+    for offset in (header + 22, central + 24):  # the uncompressed size fields
+        patched[offset:offset + 4] = (10).to_bytes(4, "little")
+    archive = tmp_path / "liar.zip"
+    archive.write_bytes(bytes(patched))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(GanError, match="liar.zip: (truncated or corrupt|extracts to more)"):
+        extract_archive(archive, tmp_path / "out", max_bytes=1000)
+    assert all(p.stat().st_size <= 1000 for p in (tmp_path / "out").rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_truncated_archive(tmp_path, kind):
+    if kind == "zip":
+        data = zip_bytes([(f"f{i}.bin", bytes(range(256)) * 40, FILE) for i in range(5)])
+    else:
+        data = tar_bytes([(f"f{i}.bin", tarfile.REGTYPE, random.Random(i).randbytes(10_000), "") for i in range(5)])
+    archive = tmp_path / f"cut.{kind}"
+    archive.write_bytes(data[: len(data) // 2])
+    with pytest.raises(GanError, match="truncated|not a zip or tar"):
+        download(DataSource(source=str(archive)), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
