@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from gan.data.flatten import flatten_folder
+from gan.datasets import Dataset
 from gan.nn import Conv2d, ConvTranspose2d, Linear, MinibatchDiscrimination, Sequential
 from gan.training.config import ExperimentConfig
-from gan.training.datasets import TrainingData
 from gan.training.trainer import Trainer
 
-SAMPLE_MNIST = Path("data/sample/mnist-jpg-sample.zip")
+STEPS = (("mnist_step", "mnist", (128, 32)), ("flags_rgb_step", "flags_rgb", (32,)),
+         ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,)), ("mnist_dcgan_step", "mnist_dcgan", (64,)))
+EXPERIMENTS = tuple(name for _, name, _ in STEPS)  # whose training steps are timed
 
 
 def timed(func: Callable[[], object], repeats: int, warmup: int = 1) -> dict[str, float]:
@@ -54,7 +56,7 @@ def _matmul_macs(model: Sequential) -> list[int]:
         if isinstance(layer, Linear | MinibatchDiscrimination):
             macs.append(layer.params["W" if isinstance(layer, Linear) else "T"].size)
         elif isinstance(layer, Conv2d | ConvTranspose2d):  # the valid output pixels of its windows
-            macs.append(layer.params["W"].size * layer._windows.oh * layer._windows.ow)
+            macs.append(layer.params["W"].size * layer.windows.oh * layer.windows.ow)
     return macs
 
 
@@ -76,13 +78,9 @@ def step_flops(trainer: Trainer, batch: int) -> int:
     return 2 * (k * d_step + g_step)
 
 
-def bench_step(name: str, config: ExperimentConfig, batch: int, repeats: int) -> dict:
-    """Samples/s and achieved GFLOP/s of full training steps of ``config`` at ``batch``."""
+def bench_step(name: str, config: ExperimentConfig, data: Dataset, batch: int, repeats: int) -> dict:
+    """Samples/s and achieved GFLOP/s of full training steps of ``config`` at ``batch`` on ``data``."""
     config = dataclasses.replace(config, batch_size=batch)
-    rng = np.random.default_rng(0)
-    features = {"mnist_train": 784, "flags_bw": 784, "flags_rgb": 3 * 784}[config.dataset]
-    shape = (1, 28, 28) if features == 784 else (3, 28, 28)
-    data = TrainingData(rng.uniform(-1, 1, (batch * config.d_steps * 4, features)).astype(np.float32), shape)
     trainer = Trainer(config, data, name)
     reals = [data.rows[i * batch:(i + 1) * batch] for i in range(config.d_steps)]
     t = timed(lambda: trainer.step(reals), repeats, warmup=3)
@@ -124,9 +122,9 @@ def bench_minibatch(repeats: int, n: int = 64, features: int = 256, kernels: int
             "speedup": loop["median_s"] / ours["median_s"]}
 
 
-def bench_flatten(count: int = 70_000, repeats: int = 3) -> dict:
-    """Images/s of ``flatten`` on ``count`` 28x28 JPGs copied from the sample."""
-    with zipfile.ZipFile(SAMPLE_MNIST) as zf:
+def bench_flatten(sample: Path, count: int = 70_000, repeats: int = 3) -> dict:
+    """Images/s of ``flatten`` on ``count`` 28x28 JPGs copied from the MNIST-JPG zip ``sample``."""
+    with zipfile.ZipFile(sample) as zf:
         jpgs = [(name.split("/")[-2], zf.read(name)) for name in zf.namelist() if name.endswith(".jpg")]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "images"
@@ -143,24 +141,23 @@ def bench_flatten(count: int = 70_000, repeats: int = 3) -> dict:
         return result
 
 
-def run_bench(configs: dict[str, ExperimentConfig], repeats: int = 10, flatten_images: int = 70_000,
-              log=print) -> dict:
-    """The whole benchmark as one JSON-ready dict."""
+def run_bench(experiments: dict[str, tuple[ExperimentConfig, Dataset]], sample: Path, repeats: int = 10,
+              flatten_images: int = 70_000, log=print) -> dict:
+    """The whole benchmark as one JSON-ready dict; ``experiments`` maps each
+    of ``EXPERIMENTS`` to its settings and training data."""
     log("sgemm ...")
     sgemm = sgemm_gflops()
     result = {"sgemm_gflops": sgemm["gflops"], "sgemm": sgemm}
-    for key, name, batches in (("mnist_step", "mnist", (128, 32)), ("flags_rgb_step", "flags_rgb", (32,)),
-                               ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,)),
-                               ("mnist_dcgan_step", "mnist_dcgan", (64,))):
+    for key, name, batches in STEPS:
         runs = []
         for batch in batches:
             log(f"{name} step at batch {batch} ...")
-            run = bench_step(name, configs[name], batch, repeats)
+            run = bench_step(name, *experiments[name], batch, repeats)
             run["ratio_to_sgemm"] = run["gflops"] / sgemm["gflops"]
             runs.append(run)
         result[key] = runs if len(runs) > 1 else runs[0]
     log("minibatch discrimination ...")
     result["minibatch_discrimination"] = bench_minibatch(repeats)
     log(f"flatten of {flatten_images} JPGs ...")
-    result["flatten"] = bench_flatten(flatten_images)
+    result["flatten"] = bench_flatten(sample, flatten_images)
     return result

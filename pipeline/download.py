@@ -1,18 +1,16 @@
-"""DVC stage: fetch the dataset params.yaml names under data.<NAME> into data/raw/<NAME>.
+"""DVC stage download@NAME: fetch the dataset data.sources.NAME describes into the folder DEST.
 
-Usage: python pipeline/download.py NAME
+Usage: python pipeline/download.py NAME DEST
 """
 
-import sys
-
-from gan.cli import run_or_exit
 from gan.data.download import DataSource, download
+from gan.errors import run_stage
 from gan.params import read_section
 
 
-def main(name: str) -> str:
-    return download(read_section(DataSource, f"data.{name}"), f"data/raw/{name}")
+def main(name, dest):
+    return download(read_section(DataSource, f"data.sources.{name}"), dest)
 
 
 if __name__ == "__main__":
-    run_or_exit(main, *sys.argv[1:])
+    run_stage(main)

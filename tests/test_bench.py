@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from gan.bench import minibatch_loop_reference, step_flops
+from gan.data.download import DataSource, download
+from gan.data.flatten import flatten_folder
+from gan.data.pad import PadOptions, pad_folder
+from gan.datasets import Dataset, SampleSpace
 from gan.nn import MinibatchDiscrimination
 from gan.training.config import ExperimentConfig
-from gan.training.datasets import TrainingData
 from gan.training.trainer import Trainer
 from tests.conftest import ROOT, run
 
@@ -26,7 +29,7 @@ def test_step_flops_by_hand():
     config = ExperimentConfig.from_params("tiny", {
         "dataset": "flags_bw", "generator": ["linear 3", "relu", "linear out"],
         "discriminator": ["linear 5", "relu", "linear out"], "noise_size": 2, "epochs": 1, "batch_size": 10})
-    data = TrainingData(np.zeros((20, 4), dtype=np.float32), (1, 2, 2))
+    data = Dataset(np.zeros((20, 4), dtype=np.float32), SampleSpace("flags", (1, 2, 2)))
     trainer = Trainer(config, data, "tiny")
     # multiply-adds per row: G 2*3 + 3*4 = 18 (first 6), D 4*5 + 5*1 = 25 (first 20)
     # D step: G forward 10*18; D on 20 rows: forward 25, weight grads 25, input grads 25 - 20
@@ -40,7 +43,7 @@ def test_step_flops_by_hand_with_convolutions():
         "dataset": "flags_bw", "generator": ["linear 8", "reshape 2 2 2", "convt 1 4 2 1", "flatten"],
         "discriminator": ["reshape 1 4 4", "conv 3 4 2 1", "flatten", "linear out"], "noise_size": 2,
         "epochs": 1, "batch_size": 10})
-    trainer = Trainer(config, TrainingData(np.zeros((20, 16), dtype=np.float32), (1, 4, 4)), "tiny")
+    trainer = Trainer(config, Dataset(np.zeros((20, 16), dtype=np.float32), SampleSpace("flags", (1, 4, 4))), "tiny")
     trainer.step([trainer.data.rows[:10]])  # the convolutions learn their image sizes in forward
     # per row: G linear 2*8 = 16, convt (2*1*4*4 = 32 weights) x 2x2 input pixels = 128 -> 144 (first 16)
     #          D conv (3*1*4*4 = 48 weights) x 2x2 output pixels = 192, linear 12 -> 204 (first 192)
@@ -48,8 +51,20 @@ def test_step_flops_by_hand_with_convolutions():
     assert step_flops(trainer, 10) == 2 * macs
 
 
-def test_bench_prints_consistent_json():
-    result = run(["gan", "bench", "--repeats", "3", "--flatten-images", "300"], ROOT)
+@pytest.fixture(scope="module")
+def caches(tmp_path_factory):
+    """The bench experiments' caches, built from the embedded sample as the data stages do."""
+    root = tmp_path_factory.mktemp("data")
+    for name, strip in (("mnist-jpg-sample", 1), ("flags-w20", 1)):
+        download(DataSource(source=str(ROOT / f"data/sample/{name}.zip"), strip_components=strip), root / name)
+    flatten_folder(root / "mnist-jpg-sample" / "MNIST - JPG - training", root / "processed" / "mnist_train")
+    pad_folder(root / "flags-w20", root / "flags_rgb", PadOptions(), "RGB")
+    flatten_folder(root / "flags_rgb", root / "processed" / "flags_rgb")
+    return root / "processed"
+
+
+def test_bench_prints_consistent_json(caches):
+    result = run(["gan", "bench", "--data", str(caches), "--repeats", "3", "--flatten-images", "300"], ROOT)
     bench = json.loads(result.stdout)
     sgemm = bench["sgemm_gflops"]
     steps = bench["mnist_step"] + [bench["flags_rgb_step"], bench["flags_rgb_tv_mbd_step"],

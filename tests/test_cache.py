@@ -91,7 +91,7 @@ def test_training_refuses_a_bad_cache_before_it_starts(cache, tmp_path, monkeypa
     np.save(cache / "images.npy", np.load(cache / "images.npy").astype(np.float32) / 255)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"experiments": {"m": {
         "dataset": "mnist_train", "generator": ["linear out", "tanh"], "discriminator": ["linear out"],
-        "epochs": 1, "batch_size": 4}}}))
+        "epochs": 1, "batch_size": 4}}, "datasets": {"mnist_train": {"family": "digits", "reference": "mnist_train"}}}))
     with pytest.raises(GanError, match="mnist_train/images.npy: float32 array"):
-        train_experiment("m")
+        train_experiment("m", "params.yaml", cache, "results/m")
     assert not (tmp_path / "results").exists()

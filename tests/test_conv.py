@@ -103,7 +103,7 @@ def test_im2col_buffers_are_reused_and_bounded():
     layer.forward(batch((2, 3, 8, 8)))
     single = layer._cols
     layer.forward(batch((4, 3, 8, 8), seed=1))
-    assert layer._cols is joint and layer._cols.shape == (3 * 4 * 4, 4 * layer._windows.length)
+    assert layer._cols is joint and layer._cols.shape == (3 * 4 * 4, 4 * layer.windows.length)
     layer.forward(batch((2, 3, 8, 8), seed=1))
     assert layer._cols is single
     layer.forward(batch((3, 3, 8, 8)))

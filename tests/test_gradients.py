@@ -17,6 +17,7 @@ from gan.nn import (
     bce_with_logits,
     generator_nonsaturating,
     gradient_penalty,
+    hinge_critic,
     softmax_cross_entropy,
     total_variation,
     wasserstein_critic,
@@ -189,6 +190,20 @@ def test_wasserstein_losses():
     assert relative_error(grad_real, numerical_gradient(critic, real)) < TOL
     assert relative_error(grad_fake, numerical_gradient(critic, fake)) < TOL
     check_loss(wasserstein_generator, fake)
+
+
+def test_hinge_critic_loss():
+    """Scores spread around the margins +-1, none on a kink (where the loss has no derivative)."""
+    real = np.array([[1.7], [0.4], [-0.3], [1.2]])
+    fake = np.array([[-1.6], [-0.5], [0.8], [-1.3], [0.1], [-0.9]])
+
+    def critic():
+        return hinge_critic(real, fake)[0]
+
+    _, (grad_real, grad_fake) = hinge_critic(real, fake)
+    assert relative_error(grad_real, numerical_gradient(critic, real)) < TOL
+    assert relative_error(grad_fake, numerical_gradient(critic, fake)) < TOL
+    assert grad_real[0, 0] == 0 and grad_fake[0, 0] == 0, "a met margin passes no gradient"
 
 
 def test_generator_gradient_through_discriminator():

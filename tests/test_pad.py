@@ -94,7 +94,7 @@ def test_folder_keeps_names_and_reports_bad_files(tmp_path):
         pad_folder(src, tmp_path / "out", PadOptions(), "RGB")
     assert not (tmp_path / "out").exists()
     summary = pad_folder(src, tmp_path / "out", PadOptions(max_bad_fraction=0.5), "RGB")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".gan-output", "de.png", "fr.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".gan-output", "codes.json", "de.png", "fr.png"]
     assert "xx.png" in summary
     with Image.open(tmp_path / "out" / "fr.png") as image:
         assert image.size == (28, 28) and image.mode == "RGB"

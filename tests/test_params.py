@@ -9,11 +9,12 @@ import yaml
 from gan.data.download import DataSource
 from gan.data.pad import PadOptions
 from gan.data.toy import toy_params
+from gan.datasets import FAMILIES
 from gan.errors import GanError
 from gan.evaluation.evaluate import EvaluateParams
-from gan.evaluation.reference import EvaluatorParams
+from gan.evaluation.families import EvaluatorParams
 from gan.params import ParamsError, load_params, load_yaml, parse, read_section
-from gan.training.config import ExperimentConfig
+from gan.training.config import ExperimentConfig, experiment_config
 from tests.conftest import ROOT, one_line_error, run
 
 SPELLINGS = {"1e-5": 1e-5, "1e-05": 1e-5, "2E-4": 2e-4, ".5": 0.5, "1.0e-3": 1e-3, "-3e2": -300.0, "+1E+2": 100.0,
@@ -127,18 +128,21 @@ def test_unreadable_params_files(tmp_path):
 def test_stage_scripts_report_bad_data_params_in_one_line(project_copy):
     params = yaml.safe_load((project_copy / "params.yaml").read_text())
     params["data"]["pad"]["canvas"] = "28"
-    params["data"]["flags"]["strip_components"] = -1
+    params["data"]["sources"]["flags"]["strip_components"] = -1
     (project_copy / "params.yaml").write_text(yaml.safe_dump(params))
-    pad = run(["python", "pipeline/pad.py", "bw"], project_copy, check=False)
+    pad = run(["python", "pipeline/pad.py", "L", "data/raw/flags", "data/interim/flags_bw"], project_copy, check=False)
     one_line_error(pad.returncode, pad.stderr, "params.yaml: 'data.pad.canvas' must be int, got '28'")
-    download = run(["python", "pipeline/download.py", "flags"], project_copy, check=False)
-    one_line_error(download.returncode, download.stderr, "'data.flags.strip_components' must be >= 0")
+    download = run(["python", "pipeline/download.py", "flags", "data/raw/flags"], project_copy, check=False)
+    one_line_error(download.returncode, download.stderr, "'data.sources.flags.strip_components' must be >= 0")
+    usage = run(["python", "pipeline/download.py", "flags"], project_copy, check=False)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: python pipeline/download.py NAME DEST")
 
 
 def test_the_gan_cli_names_params_errors_in_one_line(tmp_path, gan_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.yaml").write_text("experiments:\n  x: {dataset: sine, generator: [linear -4], "
-                                        "discriminator: [linear out], epochs: 1, batch_size: 4}\nevaluator: {}\n")
+                                        "discriminator: [linear out], epochs: 1, batch_size: 4}\nevaluator: {}\n"
+                                        "datasets: {mnist_train: {family: digits, reference: mnist_test}}\n")
     code, _, err = gan_cli("train", "x", "--params", "mine.yaml")
     one_line_error(code, err, "mine.yaml: 'experiments.x.generator' item 0, 'linear -4', is not a layer spec",
                    "-4 is outside 1..65536")
@@ -152,5 +156,5 @@ def test_the_gan_cli_names_params_errors_in_one_line(tmp_path, gan_cli, monkeypa
 
 def test_project_params_are_valid():
     params = load_params(ROOT / "params.yaml")
-    for name, values in params["experiments"].items():
-        ExperimentConfig.from_params(name, values)
+    families = {experiment_config(name, params)[1].name for name in params["experiments"]}
+    assert families == set(FAMILIES), "every dataset family is in the default run"

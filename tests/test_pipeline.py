@@ -1,23 +1,23 @@
-"""The whole pipeline under real DVC with one-epoch experiments: outputs exist,
-one experiment's params invalidate only its stages, and `dvc exp run -S`
-with `dvc metrics diff` shows the metric that param moves."""
+"""The whole pipeline under real DVC with one-epoch experiments: every
+experiment trains, evaluates and reports from params.yaml alone (a new entry
+included), one experiment's params invalidate only its stages, and `dvc exp
+run -S` with DVC's own float spelling moves the metric that param moves."""
 
 import json
 
 import yaml
 
+from gan.datasets import FAMILIES
 from tests.conftest import run
 
 FIGURES = {"samples.png", "losses.png", "progress.png", "progress.gif"}
-FAMILY_FIGURE = {"sine": "sine.png", "gmm8": "modes.png", "gmm25": "modes.png", "mnist_train": "classes.png",
-                 "flags_bw": "nearest.png", "flags_rgb": "nearest.png"}
-FAMILY_METRIC = {"sine": "sine_mae", "gmm8": "modes_covered", "gmm25": "modes_covered", "mnist_train": "fcd",
-                 "flags_bw": "tv_ratio", "flags_rgb": "tv_ratio"}
 
 
 def shrink(project):
-    """One quick epoch per experiment and for the evaluator."""
+    """One quick epoch per experiment and for the evaluator; a new experiment
+    `extra`, a copy of gmm8 with another seed, added to params.yaml alone."""
     params = yaml.safe_load((project / "params.yaml").read_text())
+    params["experiments"]["extra"] = params["experiments"]["gmm8"] | {"seed": 7}
     for exp in params["experiments"].values():
         exp.update(epochs=1, snapshot_every=1)
     params["evaluator"]["epochs"] = 1
@@ -33,23 +33,28 @@ def test_pipeline_outputs_invalidation_and_experiments(project_copy):
     assert "Warning" not in repro.stderr + repro.stdout, "numpy, Pillow or matplotlib warnings leaked"
     for name, exp in params["experiments"].items():
         out = project / "results" / name
+        family = FAMILIES[params["datasets"][exp["dataset"]]["family"]]
+        conditional = exp.get("conditional", False)
         assert (out / "train/model.npz").is_file() and (out / "samples.npy").is_file()
         assert len((out / "log.tsv").read_text().splitlines()) == 2
-        conditional = exp.get("conditional", False)
         assert {p.name for p in (out / "figures").iterdir()} == \
-            FIGURES | {FAMILY_FIGURE[exp["dataset"]]} | ({"digits.png"} if conditional else set())
+            FIGURES | set(family.figures) | (set(family.conditional_figures) if conditional else set())
         metrics = json.loads((out / "metrics.json").read_text())
-        assert {"d_loss", "g_loss", "d_real", "d_fake", "train_seconds", FAMILY_METRIC[exp["dataset"]]} \
-            <= metrics.keys()
+        expected = {"d_loss", "g_loss", "d_real", "d_fake", "train_seconds", *family.metrics}
+        assert expected <= metrics.keys()
         assert ("label_accuracy" in metrics) == conditional
         assert ("wasserstein" in metrics) == (exp.get("loss") == "wgan_gp")
-    report = (project / "results/report.md").read_text()
+    report = (project / "report/report.md").read_text()
     assert all(f"| {name} |" in report for name in params["experiments"])
-    assert (project / "results/summary.png").stat().st_size > 10_000
+    assert (project / "report/summary.png").stat().st_size > 10_000
+    losses = (project / "report/losses/mixture.tsv").read_text()
+    assert "extra\tD\t1\t" in losses and "gmm25\tG\t1\t" in losses
     assert json.loads(run(["dvc", "status", "--json"], project).stdout) == {}
 
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
     assert "tv_ratio" in json.dumps(shown) and "test_accuracy" in json.dumps(shown)
+    plots = run(["dvc", "plots", "show", "--json"], project).stdout
+    assert "report/losses/mixture.tsv" in plots and "results/extra/figures/modes.png" in plots
 
     params["experiments"]["sine"]["lr_g"] = 0.002
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

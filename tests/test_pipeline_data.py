@@ -7,7 +7,7 @@ import yaml
 
 from tests.conftest import run
 
-DATA_STAGES = ["download_mnist", "download_flags", "pad@bw", "pad@rgb", "flatten@mnist_train",
+DATA_STAGES = ["download@mnist", "download@flags", "pad@flags_bw", "pad@flags_rgb", "flatten@mnist_train",
                "flatten@mnist_test", "flatten@flags_bw", "flatten@flags_rgb"]
 
 
@@ -41,17 +41,19 @@ def test_data_stages_build_caches_and_rerun_only_what_changed(project_copy):
     assert changed_stages(project) == set()
 
     edit_params(project, lambda p: p["data"]["pad"].update(canvas=32))
-    assert changed_stages(project) == {"pad@bw", "pad@rgb"}
+    assert changed_stages(project) == {"pad@flags_bw", "pad@flags_rgb"}
     run(["dvc", "repro", "flatten@flags_rgb"], project)
     assert np.load(project / "data/processed/flags_rgb/images.npy").shape == (256, 3, 32, 32)
 
-    edit_params(project, lambda p: p["data"]["mnist"].update(max_extract_mb=100))
-    assert changed_stages(project) == {"download_mnist", "pad@bw"}
+    manifest = json.loads((project / "data/processed/flags_rgb/manifest.json").read_text())
+    assert manifest["names"][manifest["files"].index("fr.png")] == "France", "flag names travel into the cache"
+    edit_params(project, lambda p: p["data"]["sources"]["mnist"].update(max_extract_mb=100))
+    assert changed_stages(project) == {"download@mnist", "pad@flags_bw"}
 
 
 def test_bad_checksum_fails_the_stage_with_one_line(project_copy):
-    edit_params(project_copy, lambda p: p["data"]["flags"].update(sha256="0" * 64))
-    result = run(["python", "pipeline/download.py", "flags"], project_copy, check=False)
+    edit_params(project_copy, lambda p: p["data"]["sources"]["flags"].update(sha256="0" * 64))
+    result = run(["python", "pipeline/download.py", "flags", "data/raw/flags"], project_copy, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: data/sample/flags-w20.zip: checksum mismatch")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -60,5 +62,6 @@ def test_bad_checksum_fails_the_stage_with_one_line(project_copy):
 
 def test_unknown_params_key_is_named(project_copy):
     edit_params(project_copy, lambda p: p["data"]["pad"].update(colour="red"))
-    result = run(["python", "pipeline/pad.py", "bw"], project_copy, check=False)
+    result = run(["python", "pipeline/pad.py", "L", "data/raw/flags", "data/interim/flags_bw"], project_copy,
+                 check=False)
     assert result.returncode == 1 and "unknown key 'data.pad.colour'" in result.stderr

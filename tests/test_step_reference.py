@@ -6,9 +6,10 @@ import copy
 
 import numpy as np
 
+from gan.datasets import Dataset, SampleSpace
 from gan.training.config import ExperimentConfig
-from gan.training.datasets import TrainingData
-from gan.training.trainer import Trainer, sample_noise
+from gan.training.model import sample_noise
+from gan.training.trainer import Trainer
 
 CONFIG = {"dataset": "mnist_train", "generator": ["linear 32", "relu", "linear 64", "relu", "linear out", "tanh"],
           "discriminator": ["linear 64", "leaky_relu 0.2", "linear 32", "relu", "linear out"],
@@ -70,7 +71,7 @@ def linears(model):
 def test_optimised_step_matches_plain_reference():
     config = ExperimentConfig.from_params("ref", CONFIG)
     rng = np.random.default_rng(1)
-    data = TrainingData(np.tanh(rng.standard_normal((64, 784))).astype(np.float32), (1, 28, 28))
+    data = Dataset(np.tanh(rng.standard_normal((64, 784))).astype(np.float32), SampleSpace("digits", (1, 28, 28)))
     trainer = Trainer(config, data, "ref")
     g_w, d_w = linears(trainer.gan.generator), linears(trainer.gan.discriminator)
     noise_rng = copy.deepcopy(trainer.rng)

@@ -32,7 +32,8 @@ def test_mixture_points_are_balanced_and_tight():
 
 def stage(tmp_path, toy):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"data": {"toy": toy}}))
-    return run(["python", str(ROOT / "pipeline/toy.py"), *toy], tmp_path, check=False)
+    return run(["python", str(ROOT / "pipeline/toy.py"), *toy, f"data/processed/{next(iter(toy))}"], tmp_path,
+               check=False)
 
 
 def test_toy_stage_writes_the_mixture_and_its_modes(tmp_path):

@@ -12,7 +12,7 @@ import numpy as np
 from gan.data.cache import array_sha256
 from gan.data.image_files import is_image_file, read_image
 from gan.errors import GanError
-from gan.files import atomic_dir, check_output_dir, save_array, write_json
+from gan.files import atomic_dir, check_output_dir, read_json, save_array, write_json
 
 CHUNK = 2000  # files per worker task
 
@@ -97,10 +97,13 @@ def read_images(files: list[Path], workers: int | None = None) -> np.ndarray:
 def flatten_folder(src: str | Path, dst: str | Path, workers: int | None = None) -> str:
     """Write ``images.npy``, ``labels.npy`` (if classes) and ``manifest.json``
     for the folder ``src`` into the folder ``dst``, which may not overlap
-    ``src``.  Returns a summary line."""
+    ``src``.  A ``codes.json`` in ``src`` mapping file stems to display names
+    (the flags' country names) gives the manifest a name per image.
+    Returns a summary line."""
     src = Path(src)
     check_output_dir(dst, inputs=[src])  # before the decoding work, not only at the end
     files, classes, labels = list_images(src)
+    codes = read_json(src / "codes.json", "codes list") if (src / "codes.json").is_file() else None
     start = time.perf_counter()
     images = read_images(files, workers)
     seconds = time.perf_counter() - start
@@ -112,6 +115,7 @@ def flatten_folder(src: str | Path, dst: str | Path, workers: int | None = None)
         "classes": classes,
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(classes)},
         "files": [str(p.relative_to(src)) for p in files],
+        **({"names": [str(codes.get(p.stem, p.stem)) for p in files]} if isinstance(codes, dict) else {}),
         "sha256": {"images": array_sha256(images)} | ({"labels": array_sha256(labels)} if classes else {}),
     }
     with atomic_dir(dst, inputs=[src]) as out:

@@ -6,7 +6,7 @@ import numpy as np
 
 from gan.data.cache import load_cache
 from gan.data.flatten import list_images, read_images
-from gan.images import save_grid
+from gan.image_grid import save_grid
 
 
 def inspect(path: str | Path, preview: str | Path | None = None, count: int = 64) -> str:

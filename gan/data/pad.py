@@ -1,5 +1,6 @@
 """Turn images of any size into square canvases (e.g. 20x13 flags -> 28x28)."""
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,20 +67,25 @@ def pad_folder(src: str | Path, dst: str | Path, opts: PadOptions, mode: str) ->
     as PNG, keeping relative names (``ad.png`` -> ``ad.png``, ``x.jpg`` -> ``x.png``).
 
     Files that fail to decode are reported by name; the run fails, writing
-    nothing, if more than ``opts.max_bad_fraction`` of them are bad.  Files
-    without an image suffix (e.g. ``codes.json``) are skipped.  ``dst`` may
-    not overlap ``src``.  Returns a summary line.
+    nothing, if more than ``opts.max_bad_fraction`` of them are bad.  Other
+    files (e.g. a ``codes.json`` of flag names) are copied unchanged, hidden
+    ones left out.  ``dst`` may not overlap ``src``.  Returns a summary line.
     """
     src = Path(src)
     if mode not in MODES:
         raise GanError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if not src.is_dir():
         raise GanError(f"{src}: no such folder")
-    files = sorted(p for p in src.rglob("*") if is_image_file(p))
+    visible = sorted(p for p in src.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(src).parts))
+    files = [p for p in visible if is_image_file(p)]
     if not files:
         raise GanError(f"{src}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     bad = []
     with atomic_dir(dst, inputs=[src]) as out:
+        for path in set(visible) - set(files):
+            (out / path.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out / path.relative_to(src))
         for path in files:
             try:
                 padded = pad_image(read_image(path), opts, mode)

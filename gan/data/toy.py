@@ -7,7 +7,18 @@ import numpy as np
 
 from gan.data.cache import array_sha256
 from gan.files import atomic_dir, save_array, write_json
-from gan.params import ParamsError, non_negative, one_of, param, parse, positive
+from gan.params import (
+    PARAMS_FILE,
+    ParamsError,
+    load_params,
+    naming_file,
+    non_negative,
+    one_of,
+    param,
+    parse,
+    positive,
+    section,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +56,12 @@ class MixtureParams:
 def toy_params(values: dict, where: str) -> SineParams | MixtureParams:
     """The settings of one toy dataset: a mixture when ``layout`` is given, else the sine."""
     return parse(MixtureParams if isinstance(values, dict) and "layout" in values else SineParams, values, where)
+
+
+def read_toy(dotted: str, params_file: str | Path = PARAMS_FILE) -> SineParams | MixtureParams:
+    """``toy_params`` of the section ``dotted`` of the params file, errors naming it."""
+    with naming_file(params_file):
+        return toy_params(section(load_params(params_file), dotted), dotted)
 
 
 def sine_points(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,7 +11,7 @@ from PIL import Image  # noqa: E402
 
 from gan.data.cache import to_pixels  # noqa: E402
 from gan.files import atomic_file  # noqa: E402
-from gan.images import image_grid  # noqa: E402
+from gan.image_grid import grid_picture, image_grid  # noqa: E402
 
 
 def save_figure(fig, path: Path) -> None:
@@ -45,12 +45,11 @@ def samples_figure(generated: np.ndarray, real: np.ndarray, title: str, path: Pa
     save_figure(fig, path)
 
 
-def losses_figure(log: dict[str, np.ndarray], title: str, path: Path) -> None:
+def losses_figure(log: dict[str, np.ndarray], columns: tuple[str, ...], title: str, path: Path) -> None:
+    """The per-epoch ``columns`` of the training log (D and G loss, and the objective's own)."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.plot(log["epoch"], log["d_loss"], label="D loss")
-    ax.plot(log["epoch"], log["g_loss"], label="G loss")
-    if "wasserstein" in log:
-        ax.plot(log["epoch"], log["wasserstein"], label="Wasserstein estimate")
+    for column in columns:
+        ax.plot(log["epoch"], log[column], label=column)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (per-epoch mean)")
     ax.legend()
@@ -69,8 +68,7 @@ def progress_figures(epochs: np.ndarray, snapshots: np.ndarray, title: str, png:
         for ax, epoch, batch in zip(axes[:, 0], epochs, snapshots):
             show_grid(ax, batch[:per_row], per_row)
             ax.text(-2, 14, f"epoch {epoch}", ha="right", va="center", fontsize=8)
-            frame = image_grid(to_pixels(batch[:64]), 8, fill=255).repeat(4, 0).repeat(4, 1)
-            frames.append(Image.fromarray(frame[..., 0] if frame.shape[2] == 1 else frame))
+            frames.append(grid_picture(to_pixels(batch[:64]), 8, fill=255))
     else:  # (S, N, 2)
         cols = min(rows, 6)
         fig, axes = plt.subplots((rows + cols - 1) // cols, cols, figsize=(3 * cols, 2.6 * ((rows + cols - 1) // cols)),

@@ -1,6 +1,9 @@
-"""results/report.md (one row per experiment, one column per metric) and
-results/summary.png (one panel of samples per experiment)."""
+"""The report of every experiment: report.md (one table per dataset family,
+one row per experiment), summary.png (a panel of samples per experiment) and
+losses/<family>.tsv (every experiment's per-epoch D and G losses, long
+format, for ``dvc plots``)."""
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -9,14 +12,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from gan.datasets import FAMILIES  # noqa: E402
 from gan.errors import GanError  # noqa: E402
+from gan.evaluation.evaluate import LOGGED, read_log  # noqa: E402
 from gan.evaluation.figures import save_figure, show_grid  # noqa: E402
-from gan.files import atomic_file, read_json  # noqa: E402
+from gan.files import atomic_dir, read_json, write_text  # noqa: E402
+from gan.params import load_params, naming_file, section  # noqa: E402
+from gan.training.model import read_model_config  # noqa: E402
+from gan.training.objectives import OBJECTIVES  # noqa: E402
 
 
-def metrics_table(rows: dict[str, dict]) -> str:
-    """A Markdown table; metrics an experiment lacks are left blank."""
-    columns = list(dict.fromkeys(k for metrics in rows.values() for k in metrics))
+def experiment_names(params_file: str | Path) -> list[str]:
+    """The experiments of the params file, in its order."""
+    with naming_file(params_file):
+        return list(section(load_params(params_file), "experiments"))
+
+
+def metrics_table(rows: dict[str, dict], columns: list[str]) -> str:
+    """A Markdown table of ``columns``; metrics an experiment lacks are left blank."""
     lines = ["| experiment | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, metrics in rows.items():
         cells = [_fmt(metrics[c]) if c in metrics else "" for c in columns]
@@ -28,39 +41,70 @@ def _fmt(value) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
-def write_report(experiments: list[str], out_root: str | Path = "results") -> str:
-    out_root = Path(out_root)
+def write_report(experiments: list[str], results: str | Path, out: str | Path) -> str:
+    """Read ``results``/<name>/ of each experiment (and ``results``/evaluator/)
+    and write the report folder ``out``."""
+    results = Path(results)
     if not experiments:
         raise GanError("no experiments to report; 'experiments' in the params file is empty")
-    rows, missing = {}, []
-    for name in experiments:
-        path = out_root / name / "metrics.json"
-        if path.is_file():
-            rows[name] = read_json(path, "metrics file")
-        else:
-            missing.append(name)
+    missing = [name for name in experiments if not (results / name / "metrics.json").is_file()]
     if missing:
-        raise GanError(f"no metrics for {', '.join(missing)}; run 'gan evaluate' on them first")
-    evaluator = out_root / "evaluator" / "mnist_train" / "metrics.json"
-    lines = ["# Results", "", metrics_table(rows), ""]
-    if evaluator.is_file():
-        accuracy = read_json(evaluator, "metrics file")["test_accuracy"]
-        lines += [f"MNIST evaluator test accuracy: {accuracy:.4f}", ""]
-    lines += ["![summary](summary.png)", ""]
+        raise GanError(f"no metrics for {', '.join(missing)} in {results}; run 'gan evaluate' on them first")
+    out = Path(out)
+    runs = {name: read_model_config(results / name / "train") for name in experiments}
+    lines = ["# Results", "", "![summary](summary.png)", ""]
+    with atomic_dir(out / "losses") as losses:
+        for family in FAMILIES.values():
+            members = [name for name, (_, space) in runs.items() if space.family == family.name]
+            if not members:
+                continue
+            lines += [f"## {family.name}", "", _family_table(family, members, runs, results), ""]
+            lines += _evaluator_lines(results, {runs[name][0].dataset for name in members})
+            _write_losses(members, results, losses / f"{family.name}.tsv")
+    link = Path(os.path.relpath(results, out))
+    lines += ["## Samples and losses", ""]
     for name in experiments:
-        lines += [f"## {name}", "", f"![samples]({name}/figures/samples.png) ![losses]({name}/figures/losses.png)", ""]
-    with atomic_file(out_root / "report.md") as tmp:
-        tmp.write_text("\n".join(lines))
-    _summary(experiments, out_root)
-    return f"{out_root / 'report.md'}: {len(rows)} experiments"
+        lines += [f"### {name}", "", f"![samples]({link / name / 'figures/samples.png'}) "
+                  f"![losses]({link / name / 'figures/losses.png'})", ""]
+    write_text(out / "report.md", "\n".join(lines))
+    _summary(experiments, results, out / "summary.png")
+    return f"{out / 'report.md'}: {len(experiments)} experiments"
 
 
-def _summary(experiments: list[str], out_root: Path) -> None:
+def _family_table(family, members: list[str], runs: dict, results: Path) -> str:
+    rows = {name: read_json(results / name / "metrics.json", "metrics file") for name in members}
+    extra = [c for name in members for c in OBJECTIVES[runs[name][0].loss].columns]
+    columns = [*family.metrics, *family.conditional_metrics, *LOGGED, *dict.fromkeys(extra), "train_seconds"]
+    return metrics_table(rows, [c for c in columns if any(c in m for m in rows.values())])
+
+
+def _evaluator_lines(results: Path, datasets: set[str]) -> list[str]:
+    """'<dataset> evaluator test accuracy: ...' for the datasets whose evaluator reports one."""
+    lines = []
+    for dataset in sorted(datasets):
+        path = results / "evaluator" / dataset / "metrics.json"
+        if path.is_file():
+            accuracy = read_json(path, "metrics file")["test_accuracy"]
+            lines += [f"{dataset} evaluator test accuracy: {accuracy:.4f}", ""]
+    return lines
+
+
+def _write_losses(members: list[str], results: Path, path: Path) -> None:
+    """experiment, network (D or G), epoch, loss: one row per experiment, network and epoch."""
+    lines = ["experiment\tnetwork\tepoch\tloss"]
+    for name in members:
+        log = read_log(results / name / "log.tsv")
+        for network, column in (("D", "d_loss"), ("G", "g_loss")):
+            lines += [f"{name}\t{network}\t{int(e)}\t{v:.6g}" for e, v in zip(log["epoch"], log[column])]
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def _summary(experiments: list[str], results: Path, path: Path) -> None:
     cols = min(4, len(experiments))
     rows = (len(experiments) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), experiments):
-        samples = np.load(out_root / name / "samples.npy")
+        samples = np.load(results / name / "samples.npy")
         if samples.ndim == 4:
             show_grid(ax, samples[:36], 6, name)
         else:
@@ -68,4 +112,4 @@ def _summary(experiments: list[str], out_root: Path) -> None:
             ax.set_title(name)
     for ax in axes.ravel()[len(experiments):]:
         ax.axis("off")
-    save_figure(fig, out_root / "summary.png")
+    save_figure(fig, path)

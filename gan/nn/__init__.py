@@ -6,6 +6,7 @@ from gan.nn.layers import Dropout, Flatten, Layer, LeakyReLU, Linear, ReLU, Resh
 from gan.nn.losses import (
     bce_with_logits,
     generator_nonsaturating,
+    hinge_critic,
     softmax,
     softmax_cross_entropy,
     total_variation,
@@ -21,7 +22,7 @@ from gan.nn.sequential import Sequential
 __all__ = [
     "Adam", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten", "Layer", "LeakyReLU",
     "Linear", "MinibatchDiscrimination", "Optimizer", "ReLU", "Reshape", "SGD", "Sequential", "Sigmoid", "Tanh",
-    "bce_with_logits", "check_penalty_critic", "generator_nonsaturating", "gradient_penalty", "load_checkpoint",
-    "save_checkpoint", "sigmoid", "softmax", "softmax_cross_entropy", "total_variation", "wasserstein_critic",
-    "wasserstein_generator",
+    "bce_with_logits", "check_penalty_critic", "generator_nonsaturating", "gradient_penalty", "hinge_critic",
+    "load_checkpoint", "save_checkpoint", "sigmoid", "softmax", "softmax_cross_entropy", "total_variation",
+    "wasserstein_critic", "wasserstein_generator",
 ]

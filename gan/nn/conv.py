@@ -138,7 +138,8 @@ class Windows:
 class Conv2d(Layer):
     """y[n, o] = b[o] + sum_c W[o, c] (*) x[n, c] (cross-correlation), square
     kernel, stride and zero padding.  x: (N, C_in, H, W) -> (N, C_out, OH, OW),
-    OH = floor((H + 2 padding - kernel) / stride) + 1.  W: (C_out, C_in, k, k)."""
+    OH = floor((H + 2 padding - kernel) / stride) + 1.  W: (C_out, C_in, k, k).
+    ``windows`` is the geometry of the last forward (its output size included)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, rng: np.random.Generator,
                  stride: int = 1, padding: int = 0, init: str = "normal", scale: float = 0.02, dtype=np.float32):
@@ -150,14 +151,14 @@ class Conv2d(Layer):
         self._pool = BufferPool()  # scratch arrays, reused across calls
 
     def forward(self, x):
-        self._windows = Windows(x.shape, self.kernel, self.stride, self.padding)
-        self._cols = self._windows.im2col(x, self._pool)
+        self.windows = Windows(x.shape, self.kernel, self.stride, self.padding)
+        self._cols = self.windows.im2col(x, self._pool)
         y = self.params["W"].reshape(len(self.params["W"]), -1) @ self._cols  # (C_out, N*L)
         y += self.params["b"][:, None]
-        return self._windows.outputs(y).copy(order="K")  # compact: the next layers' passes run faster
+        return self.windows.outputs(y).copy(order="K")  # compact: the next layers' passes run faster
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        windows = self._windows
+        windows = self.windows
         rows = windows.spread(dy, self._pool, "dy")  # (C_out, N*L)
         if param_grads:
             self.grads["W"] += (self._cols @ rows.T).T.reshape(self.params["W"].shape)  # this order runs faster in BLAS
@@ -173,7 +174,9 @@ class ConvTranspose2d(Layer):
     """The adjoint (gradient) of Conv2d with the same kernel, stride and padding,
     plus a bias: x: (N, C_in, H, W) -> (N, C_out, OH, OW),
     OH = (H - 1) stride - 2 padding + kernel + output_padding.  W: (C_in, C_out, k, k),
-    as in PyTorch, so ``ConvTranspose2d`` with Conv2d's W computes conv's input gradient."""
+    as in PyTorch, so ``ConvTranspose2d`` with Conv2d's W computes conv's input gradient.
+    ``windows`` is the geometry of the last forward: the windows of the output,
+    one per input pixel."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, rng: np.random.Generator,
                  stride: int = 1, padding: int = 0, output_padding: int = 0, init: str = "normal",
@@ -194,20 +197,20 @@ class ConvTranspose2d(Layer):
         n, ci, h, w = x.shape
         co = self.params["W"].shape[1]
         # the output's convolution windows: one per input pixel (the output padding starts none)
-        self._windows = Windows((n, co, self.output_size(h), self.output_size(w)), self.kernel, self.stride,
+        self.windows = Windows((n, co, self.output_size(h), self.output_size(w)), self.kernel, self.stride,
                                 self.padding)
-        self._rows = self._windows.spread(x, self._pool, "x")  # (C_in, N*L)
+        self._rows = self.windows.spread(x, self._pool, "x")  # (C_in, N*L)
         # scratch shared with backward's im2col ("cols"): each is dead once col2im / the products have read it
         cols = self._pool.get("cols", (co * self.kernel ** 2, self._rows.shape[1]), x.dtype)
-        y = self._windows.col2im(np.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
+        y = self.windows.col2im(np.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
         y += self.params["b"][:, None, None]
         return y
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        cols = self._windows.im2col(dy, self._pool)  # (C_out*k*k, N*L)
+        cols = self.windows.im2col(dy, self._pool)  # (C_out*k*k, N*L)
         if param_grads:
             self.grads["W"] += (cols @ self._rows.T).T.reshape(self.params["W"].shape)
             self.grads["b"] += dy.sum(axis=(0, 2, 3))
         if not input_grad:
             return None
-        return self._windows.outputs(self.params["W"].reshape(len(self._rows), -1) @ cols)
+        return self.windows.outputs(self.params["W"].reshape(len(self._rows), -1) @ cols)

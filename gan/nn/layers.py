@@ -13,6 +13,8 @@ Every layer maps a batch ``x`` of shape (N, ...) to ``y`` and back:
 
 ``params`` and ``grads`` are dicts with the same keys and shapes; ``buffers``
 holds non-trained state (running statistics) that is saved with the model.
+Gradients computed outside ``backward`` (the WGAN-GP penalty's) are added
+with ``add_grad``.
 """
 
 import numpy as np
@@ -28,7 +30,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
-        self._grads_zero = True  # grads hold zeros: a backward may write instead of add
+        self._grads_zero = True  # grads hold zeros: Linear's backward may write instead of add
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -44,6 +46,11 @@ class Layer:
         for g in self.grads.values():
             g.fill(0)
         self._grads_zero = True
+
+    def add_grad(self, name: str, value: np.ndarray) -> None:
+        """grads[name] += value, for a gradient computed outside ``backward``."""
+        self.grads[name] += value
+        self._grads_zero = False
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self.params.items())

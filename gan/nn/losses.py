@@ -67,6 +67,17 @@ def wasserstein_generator(fake_scores: np.ndarray) -> tuple[float, np.ndarray]:
     return float(-fake_scores.mean()), np.full_like(fake_scores, -1 / fake_scores.size)
 
 
+def hinge_critic(real_scores: np.ndarray, fake_scores: np.ndarray
+                 ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+    """Hinge loss of a critic: mean relu(1 - D(real)) + mean relu(1 + D(fake));
+    gradients for both inputs (0 where a margin is met)."""
+    real_gap, fake_gap = 1 - real_scores, 1 + fake_scores
+    value = float(np.maximum(real_gap, 0).mean() + np.maximum(fake_gap, 0).mean())
+    grad_real = -(real_gap > 0).astype(real_scores.dtype) / real_scores.dtype.type(real_scores.size)
+    grad_fake = (fake_gap > 0).astype(fake_scores.dtype) / fake_scores.dtype.type(fake_scores.size)
+    return value, (grad_real, grad_fake)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax of (N, K) logits, shifted by the row maximum (no overflow)."""
     e = np.exp(logits - logits.max(axis=1, keepdims=True))

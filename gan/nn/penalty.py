@@ -63,8 +63,7 @@ def gradient_penalty(critic: Sequential, x: np.ndarray, weight: float,
     linears = iter(arriving)
     for layer in critic.layers:
         if isinstance(layer, Linear):
-            layer.grads["W"] += t.T @ next(linears)
-            layer._grads_zero = False
+            layer.add_grad("W", t.T @ next(linears))
             t = t @ layer.params["W"]
         else:
             t = layer.backward(t, param_grads=False)

@@ -2,14 +2,23 @@
 with errors naming the key."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from gan.params import ParamsError, in_range, non_negative, one_of, param, parse, positive
+from gan.datasets import FAMILIES, Family, dataset_entry
+from gan.params import (
+    ParamsError,
+    in_range,
+    load_params,
+    naming_file,
+    non_negative,
+    one_of,
+    param,
+    parse,
+    positive,
+    section,
+)
 from gan.training.build import spec_problem
-
-DATASETS = ("sine", "gmm8", "gmm25", "mnist_train", "flags_bw", "flags_rgb")
-MIXTURE_DATASETS = ("gmm8", "gmm25")
-POINT_DATASETS = ("sine", *MIXTURE_DATASETS)
-LABELLED_DATASETS = ("mnist_train",)
+from gan.training.objectives import OBJECTIVES
 
 
 def _target(value: float) -> str | None:
@@ -21,21 +30,25 @@ def _digits(digits: list) -> str | None:
         "takes distinct digits 0..9"
 
 
+def _nonempty(value: str) -> str | None:
+    return None if value else "must not be empty"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExperimentConfig:
-    """Everything ``train`` needs.  Learning rates per network; ``label_smoothing``
-    is the target for real samples (1.0 = none); ``d_steps`` discriminator
-    steps per generator step; ``grad_clip`` a global gradient-norm limit per
-    network (0 = off); ``separate_batches`` feeds D real and generated samples
-    as separate minibatches when D has a layer that mixes samples (minibatch
+    """Everything ``train`` needs.  ``dataset``: an entry of the params'
+    ``datasets``.  Learning rates per network; ``label_smoothing`` is the
+    target for real samples (1.0 = none); ``d_steps`` discriminator steps per
+    generator step; ``separate_batches`` feeds D real and generated samples as
+    separate minibatches when D has a layer that mixes samples (minibatch
     discrimination, batch norm); otherwise one joint pass computes the same
-    gradients faster.  ``loss``: ``bce`` (the standard GAN on logits) or
-    ``wgan_gp`` (critic with gradient penalty of weight ``gp_weight``; use
-    ``d_steps`` 5 for n_critic).  ``sigma_start``: instance noise, the std of
-    Gaussian noise added to every D input, annealed linearly to 0 over the
-    run (0 = off).  ``conditional``: the one-hot label is appended to G's noise
-    and to D's input.  Cadences are in epochs."""
-    dataset: str = param(check=one_of(*DATASETS))
+    gradients faster.  ``loss``: a key of ``OBJECTIVES`` (bce, wgan_gp, hinge);
+    ``gp_weight`` is WGAN-GP's penalty weight (use ``d_steps`` 5 for n_critic).
+    ``sigma_start``: instance noise, the std of Gaussian noise added to every
+    D input, annealed linearly to 0 over the run (0 = off).  ``conditional``:
+    the one-hot label is appended to G's noise and to D's input.  Cadences
+    are in epochs."""
+    dataset: str = param(check=_nonempty)
     generator: list[str] = param(check=spec_problem)
     discriminator: list[str] = param(check=spec_problem)
     epochs: int = param(check=positive)
@@ -53,11 +66,10 @@ class ExperimentConfig:
     decay: float = param(0.0, non_negative)
     d_steps: int = param(1, positive)
     label_smoothing: float = param(1.0, _target)
-    loss: str = param("bce", one_of("bce", "wgan_gp"))
+    loss: str = param("bce", one_of(*OBJECTIVES))
     gp_weight: float = param(10.0, non_negative)
     sigma_start: float = param(0.0, non_negative)
     conditional: bool = param(False)
-    grad_clip: float = param(0.0, non_negative)
     lambda_tv: float = param(0.0, non_negative)
     tv_kind: str = param("l1", one_of("l1", "l2"))
     separate_batches: bool = param(True)
@@ -69,18 +81,34 @@ class ExperimentConfig:
 
     @classmethod
     def from_params(cls, name: str, values: dict) -> "ExperimentConfig":
-        """The checked settings of ``experiments.<name>``."""
+        """The checked settings ``values`` of ``experiments.<name>`` (without its dataset's family rules)."""
         return parse(cls, values, f"experiments.{name}")
 
     def check_values(self, where: str) -> None:
         """Rules that span keys."""
-        if self.loss == "wgan_gp" and self.label_smoothing != 1:
-            raise ParamsError(f"'{where}.label_smoothing' applies to loss bce, not wgan_gp")
-        if self.lambda_tv and self.dataset in POINT_DATASETS:
+        OBJECTIVES[self.loss].check_config(self, where)
+
+    def check_family(self, family: Family, where: str) -> None:
+        """Rules that depend on the dataset's family."""
+        if self.lambda_tv and family.kind != "images":
             raise ParamsError(f"'{where}.lambda_tv' applies to image datasets, not {self.dataset!r}")
-        if self.digits and self.dataset not in LABELLED_DATASETS:
-            raise ParamsError(f"'{where}.digits' applies to labelled datasets "
-                              f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")
-        if self.conditional and self.dataset not in LABELLED_DATASETS:
-            raise ParamsError(f"'{where}.conditional' needs a labelled dataset "
-                              f"({', '.join(LABELLED_DATASETS)}), not {self.dataset!r}")
+        for key in ("digits", "conditional"):
+            if getattr(self, key) and not family.labelled:
+                raise ParamsError(f"'{where}.{key}' needs a labelled dataset, not {self.dataset!r} "
+                                  f"(a {family.name} dataset)")
+
+
+def experiment_config(name: str, params: dict) -> tuple[ExperimentConfig, Family]:
+    """The checked settings of ``experiments.<name>`` in the loaded ``params``,
+    and the family of its dataset (one of the params' ``datasets``)."""
+    where = f"experiments.{name}"
+    config = parse(ExperimentConfig, section(params, where), where)
+    family = FAMILIES[dataset_entry(params, config.dataset, f"{where}.dataset").family]
+    config.check_family(family, where)
+    return config, family
+
+
+def read_experiment(name: str, params_file: str | Path = "params.yaml") -> tuple[ExperimentConfig, Family]:
+    """``experiment_config`` of the params file ``params_file``, errors naming it."""
+    with naming_file(params_file):
+        return experiment_config(name, load_params(params_file))

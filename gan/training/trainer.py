@@ -5,91 +5,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gan.datasets import Dataset
 from gan.errors import GanError
-from gan.nn import (
-    SGD,
-    Adam,
-    BatchNorm1d,
-    MinibatchDiscrimination,
-    Sequential,
-    check_penalty_critic,
-    total_variation,
-)
+from gan.nn import BatchNorm1d, MinibatchDiscrimination, total_variation
 from gan.params import ParamsError
-from gan.training.build import build_network
 from gan.training.config import ExperimentConfig
-from gan.training.datasets import TrainingData
-from gan.training.objectives import WGANGP, StandardGAN
+from gan.training.model import build_gan, sample_noise, with_labels
+from gan.training.objectives import OBJECTIVES
 
 
 class Diverged(GanError):
     """A loss or parameter stopped being finite."""
-
-
-def with_labels(rows: np.ndarray, labels: np.ndarray | None, classes: int) -> np.ndarray:
-    """(B, F) rows with the one-hot (B, classes) labels appended; rows unchanged when labels is None."""
-    if labels is None:
-        return rows
-    return np.concatenate([rows, np.eye(classes, dtype=rows.dtype)[labels]], axis=1)
-
-
-@dataclass
-class GAN:
-    """Generator, discriminator and their optimisers, built from a config.
-    ``classes`` > 0 makes it conditional: G and D also take a one-hot label."""
-    generator: Sequential
-    discriminator: Sequential
-    opt_g: object
-    opt_d: object
-    classes: int = 0
-
-    def parts(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator,
-                "opt_g": self.opt_g, "opt_d": self.opt_d}
-
-    def generate(self, noise: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """G's output rows for (B, noise_size) noise and, when conditional, (B,) labels."""
-        if (labels is None) != (self.classes == 0):
-            raise ValueError("a conditional generator needs labels, an unconditional one takes none")
-        return self.generator.forward(with_labels(noise, labels, self.classes))
-
-
-def build_gan(config: ExperimentConfig, features: int, rng: np.random.Generator, name: str = "experiment",
-              classes: int = 0) -> GAN:
-    """G: noise (+ one-hot label) -> ``features``; D: ``features`` (+ label) -> 1."""
-    where = f"experiments.{name}"
-    classes = classes if config.conditional else 0
-    gen = build_network(config.generator, config.noise_size + classes, features, rng, config.init,
-                        f"{where}.generator")
-    disc = build_network(config.discriminator, features + classes, 1, rng, config.init, f"{where}.discriminator")
-    if config.loss == "wgan_gp":
-        try:
-            check_penalty_critic(disc)
-        except ValueError as exc:
-            raise ParamsError(f"'{where}.discriminator' with loss wgan_gp: {exc}") from None
-
-    def optimiser(model, lr):
-        if config.optimizer == "sgd":
-            return SGD(model.parameters(), lr, momentum=config.momentum, decay=config.decay)
-        return Adam(model.parameters(), lr, config.beta1, config.beta2)
-
-    return GAN(gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes)
-
-
-def sample_noise(config: ExperimentConfig, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(n, noise_size) float32 from N(0, 1) or U(-1, 1)."""
-    if config.noise == "uniform":
-        return rng.uniform(-1, 1, (n, config.noise_size)).astype(np.float32)
-    return rng.standard_normal((n, config.noise_size), dtype=np.float32)
-
-
-def clip_gradients(model: Sequential, max_norm: float) -> None:
-    """Scale all of ``model``'s gradients so their global L2 norm is at most ``max_norm``."""
-    grads = [g for _, g in model.parameters()]
-    norm = np.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    if norm > max_norm:
-        for g in grads:
-            g *= max_norm / norm
 
 
 @dataclass
@@ -106,7 +32,7 @@ class Trainer:
     seeded with ``config.seed``: init, shuffling, noise, labels of generated
     samples, instance noise, dropout masks, interpolation weights."""
 
-    def __init__(self, config: ExperimentConfig, data: TrainingData, name: str = "experiment"):
+    def __init__(self, config: ExperimentConfig, data: Dataset, name: str = "experiment"):
         self.config, self.data, self.name = config, data, name
         if config.conditional and data.labels is None:
             raise GanError(f"experiments.{name}: conditional needs labelled data, {config.dataset} has none")
@@ -115,14 +41,13 @@ class Trainer:
             raise ParamsError(f"'experiments.{name}.batch_size' {config.batch_size} leaves fewer than "
                               f"d_steps={config.d_steps} batches per epoch in {n} samples")
         self.rng = np.random.default_rng(config.seed)
-        self.gan = build_gan(config, data.rows.shape[1], self.rng, name, data.classes)
+        self.gan = build_gan(config, data.space, self.rng, name)
         self.fixed_noise = sample_noise(config, config.snapshot_count, self.rng)
-        self.fixed_labels = np.arange(config.snapshot_count) % data.classes if config.conditional else None
+        self.fixed_labels = np.arange(config.snapshot_count) % self.gan.classes if config.conditional else None
         # Only layers that mix samples make separate real/fake passes differ from one joint pass.
         batch_coupled = any(isinstance(layer, (MinibatchDiscrimination, BatchNorm1d))
                             for layer in self.gan.discriminator.layers)
-        self.objective = (WGANGP(config.gp_weight) if config.loss == "wgan_gp"
-                          else StandardGAN(config.label_smoothing, not (config.separate_batches and batch_coupled)))
+        self.objective = OBJECTIVES[config.loss].from_config(config, not (config.separate_batches and batch_coupled))
         self.logged = ("d_loss", "g_loss", "d_real", "d_fake", *self.objective.columns,
                        *(("noise_sigma",) if config.sigma_start else ()))
         self.history = History(("epoch", *self.logged, "seconds"))
@@ -152,17 +77,12 @@ class Trainer:
         loss, d_input_grad = self.objective.generator_loss(self.gan.discriminator, self._d_input(fake, labels))
         dfake = d_input_grad[:, :fake.shape[1]]  # the label columns are not G's
         if cfg.lambda_tv:
-            images = fake.reshape(-1, *self.data.image_shape)
+            images = fake.reshape(-1, *self.data.space.shape)
             tv, dtv = total_variation(images, cfg.tv_kind)
             loss += cfg.lambda_tv * tv
             dfake += cfg.lambda_tv * dtv.reshape(fake.shape)
         gen.backward(dfake, input_grad=False)
         return loss
-
-    def _update(self, model: Sequential, optimiser) -> None:
-        if self.config.grad_clip:
-            clip_gradients(model, self.config.grad_clip)
-        optimiser.step()
 
     # --- loop -------------------------------------------------------------------------
     def batches(self) -> list[np.ndarray]:
@@ -182,9 +102,9 @@ class Trainer:
             fake_labels = self.rng.integers(0, classes, len(real)) if classes else None
             fake = self.gan.generate(sample_noise(cfg, len(real), self.rng), fake_labels)
             values = self.d_gradients(real, labels[i] if classes else None, fake, fake_labels)
-            self._update(self.gan.discriminator, self.gan.opt_d)
+            self.gan.opt_d.step()
         values["g_loss"] = self.g_gradients(fake, fake_labels)
-        self._update(self.gan.generator, self.gan.opt_g)
+        self.gan.opt_g.step()
         return values
 
     def train_epoch(self, epoch: int) -> tuple[float, ...]:
@@ -245,11 +165,7 @@ class Trainer:
         self.last_finite = {name: {k: v.copy() for k, v in part.state_dict().items()}
                             for name, part in self.gan.parts().items()}
         self.last_finite_epoch = epoch
-        gen = self.gan.generator
-        gen.eval()
-        samples = self.gan.generate(self.fixed_noise, self.fixed_labels)
-        gen.train()
-        self.history.snapshots.append(self.data.to_data_units(samples).astype(np.float32))
+        self.history.snapshots.append(self.gan.sample(self.fixed_noise, self.fixed_labels))
         self.history.snapshot_epochs.append(epoch)
 
     def restore_last_finite(self) -> None:

@@ -1,4 +1,4 @@
-"""Image grids for previews and figures."""
+"""Image grids: many (C, H, W) uint8 images tiled into one picture."""
 
 import math
 from pathlib import Path
@@ -22,9 +22,13 @@ def image_grid(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: 
     return grid
 
 
+def grid_picture(images: np.ndarray, cols: int | None = None, zoom: int = 4, fill: int = 128) -> Image.Image:
+    """``image_grid`` as a Pillow image (grey or RGB), each pixel ``zoom`` x ``zoom``."""
+    grid = image_grid(images, cols, fill=fill).repeat(zoom, axis=0).repeat(zoom, axis=1)
+    return Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid)
+
+
 def save_grid(images: np.ndarray, path: str | Path, cols: int | None = None, zoom: int = 4) -> None:
-    """Write ``image_grid(images)`` as a PNG, each pixel ``zoom`` x ``zoom``."""
-    grid = image_grid(images, cols).repeat(zoom, axis=0).repeat(zoom, axis=1)
-    picture = Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid)
+    """Write ``grid_picture(images)`` as a PNG, atomically."""
     with atomic_file(path) as tmp:
-        picture.save(tmp, format="PNG")
+        grid_picture(images, cols, zoom).save(tmp, format="PNG")

@@ -1,7 +1,10 @@
 """``gan sample``: draw samples from a trained experiment (no pipeline stage runs it)."""
 
+from pathlib import Path
+
 import click
 
+from gan.cli.options import RESULTS
 from gan.sampling import write_samples
 
 
@@ -13,13 +16,13 @@ from gan.sampling import write_samples
               help="Class (digit) to generate; conditional experiments only.  [default: random labels]")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0),
               help="Seed of the noise (and of random labels).")
-@click.option("--out", "out_root", default="results", show_default=True, type=click.Path(file_okay=False),
-              help="Results folder holding OUT/EXPERIMENT/train/.")
-def sample(experiment, output, count, label, seed, out_root):
-    """Draw COUNT samples from the trained EXPERIMENT into OUTPUT: a PNG grid
-    (.png, image experiments, at most 1024 samples) or an array (.npy: images
-    in [-1, 1] or points in data units).
+@RESULTS
+def sample(experiment, output, count, label, seed, results):
+    """Draw COUNT samples from the trained EXPERIMENT (OUT/EXPERIMENT/train/,
+    which is all it reads) into OUTPUT: a PNG grid (.png, image experiments,
+    at most 1024 samples) or an array (.npy: images in [-1, 1] or points in
+    data units).
 
     Example: gan sample mnist_cgan sevens.png --label 7
     """
-    click.echo(write_samples(experiment, output, count, seed, label, out_root))
+    click.echo(write_samples(Path(results) / experiment / "train", output, count, seed, label))

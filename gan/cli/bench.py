@@ -1,0 +1,34 @@
+"""``gan bench``: the speed benchmark, printed as one JSON object."""
+
+import json
+from pathlib import Path
+
+import click
+
+from gan.bench import EXPERIMENTS, run_bench
+from gan.cli.options import DATA, PARAMS
+from gan.datasets import load_dataset
+from gan.training.config import read_experiment
+
+
+@click.command("bench")
+@PARAMS
+@DATA
+@click.option("--sample", default="data/sample/mnist-jpg-sample.zip", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="MNIST-JPG zip whose JPGs the flatten figure copies.")
+@click.option("--repeats", default=10, show_default=True, type=click.IntRange(3),
+              help="Timed repeats per figure (after a warm-up); the median is reported.")
+@click.option("--flatten-images", default=70_000, show_default=True, type=click.IntRange(100),
+              help="JPGs to synthesise from the sample for the flatten figure.")
+def bench(params_file, data_root, sample, repeats, flatten_images):
+    """Measure sgemm GFLOP/s, full training steps of the experiments
+    mnist, flags_rgb, flags_rgb_tv_mbd and mnist_dcgan on their datasets in
+    DATA (samples/s, FLOPs per step, achieved GFLOP/s and its ratio to
+    sgemm), minibatch discrimination against a per-kernel loop, and flatten
+    images/s; print one JSON object."""
+    experiments = {}
+    for name in EXPERIMENTS:
+        config, family = read_experiment(name, params_file)
+        experiments[name] = config, load_dataset(family.name, Path(data_root) / config.dataset)
+    result = run_bench(experiments, Path(sample), repeats, flatten_images, log=lambda line: click.echo(line, err=True))
+    click.echo(json.dumps(result, indent=1))

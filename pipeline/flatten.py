@@ -1,0 +1,15 @@
+"""DVC stage flatten@NAME: decode the images of SRC into a cache (images.npy, labels.npy, manifest.json) in DST.
+
+Usage: python pipeline/flatten.py SRC DST
+"""
+
+from gan.data.flatten import flatten_folder
+from gan.errors import run_stage
+
+
+def main(src, dst):
+    return flatten_folder(src, dst)
+
+
+if __name__ == "__main__":
+    run_stage(main)
