@@ -1,12 +1,38 @@
-"""A small shared thread pool for elementwise NumPy work (ufuncs release the
-GIL, so independent slices run in parallel on several cores)."""
+"""This process's thread budget, and a small pool for elementwise NumPy work.
+
+A run may use ``BUDGET`` threads: the environment variable GAN_THREADS if set,
+otherwise the cores the process may run on (its CPU affinity).
+``apply_budget`` limits BLAS to it, and the pool (ufuncs release the GIL, so
+independent slices run in parallel) has at most that many threads.  Two runs
+side by side, such as ``GAN_THREADS=1 dvc queue start -j 2`` on 2 cores, then
+share the cores instead of fighting over them.
+"""
 
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
-WORKERS = max(1, min(os.cpu_count() or 1, 4))
+import numpy as np  # noqa: F401  (loads BLAS, so that its threads can be limited)
+from threadpoolctl import threadpool_limits
+
+
+def _budget() -> int:
+    value = os.environ.get("GAN_THREADS", "")
+    if value.strip():
+        if not value.strip().isdigit() or int(value) < 1:
+            raise SystemExit(f"error: GAN_THREADS must be a whole number of threads, at least 1, got {value!r}")
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+BUDGET = _budget()
+WORKERS = max(1, min(BUDGET, 4))  # threads of the elementwise pool
+
+
+def apply_budget() -> None:
+    """Limit BLAS to ``BUDGET`` threads for the rest of the process."""
+    threadpool_limits(limits=BUDGET, user_api="blas")
 
 
 @cache
@@ -22,4 +48,3 @@ def run_parallel(func: Callable, *arg_lists: Sequence) -> None:
         func(*calls[0])
     else:
         list(_pool().map(lambda args: func(*args), calls))
-

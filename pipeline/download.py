@@ -3,8 +3,8 @@
 Usage: python pipeline/download.py NAME DEST
 """
 
+from gan.command import run_stage
 from gan.data.download import DataSource, download
-from gan.errors import run_stage
 from gan.params import read_section
 
 

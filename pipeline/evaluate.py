@@ -4,7 +4,7 @@
 Usage: python pipeline/evaluate.py NAME CACHE REFERENCE OUT
 """
 
-from gan.errors import run_stage
+from gan.command import run_stage
 from gan.evaluation.evaluate import evaluate_experiment
 
 

@@ -4,7 +4,7 @@
 Usage: python pipeline/evaluator.py DATASET DATA OUT
 """
 
-from gan.errors import run_stage
+from gan.command import run_stage
 from gan.evaluation.families import build_reference
 
 

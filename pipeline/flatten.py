@@ -3,8 +3,8 @@
 Usage: python pipeline/flatten.py SRC DST
 """
 
+from gan.command import run_stage
 from gan.data.flatten import flatten_folder
-from gan.errors import run_stage
 
 
 def main(src, dst):

@@ -3,8 +3,8 @@
 Usage: python pipeline/pad.py MODE SRC DST
 """
 
+from gan.command import run_stage
 from gan.data.pad import PadOptions, pad_folder
-from gan.errors import run_stage
 from gan.params import read_section
 
 

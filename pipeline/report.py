@@ -3,7 +3,7 @@
 Usage: python pipeline/report.py RESULTS OUT
 """
 
-from gan.errors import run_stage
+from gan.command import run_stage
 from gan.evaluation.report import experiment_names, write_report
 
 

@@ -3,8 +3,8 @@
 Usage: python pipeline/toy.py NAME DEST
 """
 
+from gan.command import run_stage
 from gan.data.toy import read_toy, write_toy
-from gan.errors import run_stage
 
 
 def main(name, dest):

@@ -3,7 +3,7 @@
 Usage: python pipeline/train.py NAME CACHE OUT
 """
 
-from gan.errors import run_stage
+from gan.command import run_stage
 from gan.training.run import train_experiment
 
 

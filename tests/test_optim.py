@@ -1,5 +1,9 @@
 """Optimisers against hand-computed updates, and Adam on a convex problem."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -66,3 +70,22 @@ def test_adam_keeps_float32():
     opt = Adam([(p, g)], lr=1e-3)
     opt.step()
     assert p.dtype == np.float32 and opt.m[0].dtype == np.float32
+
+
+def budget_of(env: dict, cpus: set[int] | None = None) -> subprocess.CompletedProcess:
+    """BUDGET, the pool's WORKERS and BLAS's threads in a fresh process after apply_budget."""
+    code = ("from gan.threads import BUDGET, WORKERS, apply_budget; apply_budget(); "
+            "from threadpoolctl import threadpool_info; "
+            "print(BUDGET, WORKERS, sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "GAN_THREADS"} | env,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+
+
+def test_the_thread_budget_limits_blas_and_the_pool():
+    assert budget_of({"GAN_THREADS": "1"}).stdout.split() == ["1", "1", "[1]"]
+    one_core = budget_of({}, {min(os.sched_getaffinity(0))})
+    assert one_core.stdout.split() == ["1", "1", "[1]"], "by default, the cores the process was given"
+    bad = budget_of({"GAN_THREADS": "0"})
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: GAN_THREADS must be a whole number of threads, " \
+                                                         "at least 1, got '0'"

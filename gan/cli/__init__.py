@@ -11,7 +11,7 @@ from gan.cli.data import data
 from gan.cli.evaluate import evaluate, evaluator, report
 from gan.cli.sample import sample
 from gan.cli.train import train
-from gan.errors import run_or_exit
+from gan.command import run_or_exit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,7 +2,6 @@
 labels (N,) int64 when the folder has one sub-folder per class, and a JSON
 manifest describing both."""
 
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -13,6 +12,7 @@ from gan.data.cache import array_sha256
 from gan.data.image_files import is_image_file, read_image
 from gan.errors import GanError
 from gan.files import atomic_dir, check_output_dir, read_json, save_array, write_json
+from gan.threads import BUDGET
 
 CHUNK = 2000  # files per worker task
 
@@ -78,13 +78,13 @@ def _decode_chunk(paths: list[Path], mode: str, hw: tuple[int, int]) -> np.ndarr
 
 def read_images(files: list[Path], workers: int | None = None) -> np.ndarray:
     """Decode ``files`` (all one size and mode, 'L' or 'RGB') into (N, C, H, W)
-    uint8, in order, on ``workers`` processes (default: all cores)."""
+    uint8, in order, on ``workers`` processes (default: the thread budget, gan.threads)."""
     first, mode = _decode(files[0])
     if mode not in ("L", "RGB"):
         raise GanError(f"{files[0]}: mode {mode}; flatten takes L or RGB images (pad them first)")
     hw = first.shape[:2]
     chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
-    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    workers = min(workers or BUDGET, len(chunks))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_decode_chunk, chunks, [mode] * len(chunks), [hw] * len(chunks)))

@@ -5,7 +5,7 @@ from functools import partial
 
 import numpy as np
 
-from gan.nn.threads import WORKERS, run_parallel
+from gan.threads import WORKERS, run_parallel
 
 
 class Optimizer:
