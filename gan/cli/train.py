@@ -6,6 +6,7 @@ import click
 
 from gan.cli.options import DATA, PARAMS, RESULTS
 from gan.training.config import read_experiment
+from gan.training.resume import STATE_ROOT
 from gan.training.run import train_experiment
 
 
@@ -14,7 +15,10 @@ from gan.training.run import train_experiment
 @PARAMS
 @DATA
 @RESULTS
-def train(experiment, params_file, data_root, results):
+@click.option("--resume", is_flag=True,
+              help=f"Continue the interrupted run of EXPERIMENT from its last snapshot ({STATE_ROOT}/EXPERIMENT/); "
+                   "refused if its settings or data differ.")
+def train(experiment, params_file, data_root, results, resume):
     """Train EXPERIMENT (a key under 'experiments:' in the params file) on
     DATA/<its dataset>.
 
@@ -23,7 +27,12 @@ def train(experiment, params_file, data_root, results):
     snapshot grids) and OUT/EXPERIMENT/log.tsv (per-epoch losses, mean D
     outputs, the objective's own columns, seconds).  Exits 1 if training
     diverges, keeping that run's last finite state in OUT/EXPERIMENT/train-diverged/.
+
+    Every snapshot also saves the run's whole state (networks, optimisers,
+    random generator, log) to ./.gan-state/EXPERIMENT/, outside OUT, so that an
+    interrupted run can continue with --resume and end exactly as an
+    uninterrupted one; the state is removed when the run ends.
     """
     config, _ = read_experiment(experiment, params_file)
     click.echo(train_experiment(experiment, params_file, Path(data_root) / config.dataset,
-                                Path(results) / experiment))
+                                Path(results) / experiment, resume))

@@ -1,5 +1,6 @@
 """Train one experiment of params.yaml and write its outputs into its results folder."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from gan.files import atomic_dir, write_text
 from gan.image_grid import save_grid
 from gan.params import naming_file
 from gan.training.config import read_experiment
+from gan.training.resume import STATE_ROOT, CannotResume, load_state, remove_state, save_state
 from gan.training.trainer import Diverged, History, Trainer
 
 
@@ -32,31 +34,66 @@ def write_log(path: Path, history: History) -> None:
     write_text(path, "\n".join(lines) + "\n")
 
 
-def train_experiment(name: str, params_file: str | Path, cache: str | Path, out: str | Path) -> str:
+def _start(trainer: Trainer, state: Path, resume: bool | None, log) -> float:
+    """Restore ``state`` into ``trainer`` as ``resume`` asks (True: must,
+    None: when it matches, False: never); the seconds already spent."""
+    if resume is False or not (state / "state.json").is_file():
+        if resume:
+            raise CannotResume(f"experiments.{trainer.name}: no interrupted run to resume ({state}/ is absent)")
+        return 0.0
+    try:
+        seconds = load_state(state, trainer)
+    except CannotResume as exc:
+        if resume:
+            raise CannotResume(f"{exc}; train without --resume to start afresh") from None
+        log(f"{exc}: starting afresh")
+        return 0.0
+    log(f"{trainer.name}: resuming at epoch {len(trainer.history.rows)} from {state}/")
+    return seconds
+
+
+def train_experiment(name: str, params_file: str | Path, cache: str | Path, out: str | Path,
+                     resume: bool | None = None, state_root: str | Path = STATE_ROOT) -> str:
     """Train ``experiments.<name>`` of ``params_file`` on the dataset cache in
     the folder ``cache``; write ``out``/train/ (model.npz, config.json,
-    snapshots) and ``out``/log.tsv.  On divergence those are left as they
-    were: the run's last finite state and log go to ``out``/train-diverged/
-    and Diverged is raised.  On Ctrl-C nothing is written."""
+    snapshots) and ``out``/log.tsv.
+
+    The resume state is saved at every snapshot to ``state_root``/<name>/ and
+    removed at the end.  ``resume``: True continues that interrupted run (an
+    error if it is absent or had other settings), None continues it when it
+    matches and starts afresh otherwise, False always starts afresh.
+
+    On divergence the outputs are left as they were: the run's last finite
+    state and log go to ``out``/train-diverged/ and Diverged is raised.  On
+    Ctrl-C only the resume state stays."""
     config, family = read_experiment(name, params_file)
-    out = Path(out)
+    out, state = Path(out), Path(state_root) / name
     with naming_file(params_file):
         trainer = Trainer(config, load_dataset(family.name, cache, config.digits), name)
-    with tqdm(total=config.epochs, desc=name, unit="epoch", disable=None, leave=False) as bar:
+    seconds = _start(trainer, state, resume, tqdm.write)
+    done = len(trainer.history.rows)
+    with tqdm(total=config.epochs, initial=done, desc=name, unit="epoch", disable=None, leave=False) as bar:
         def progress(epoch, row):
             bar.set_postfix(D=f"{row[1]:.3f}", G=f"{row[2]:.3f}", refresh=False)
             bar.update()
         try:
-            trainer.fit(progress, log=tqdm.write)
+            trainer.fit(progress, tqdm.write, lambda spent: save_state(state, trainer, spent), seconds)
         except Diverged as exc:
+            remove_state(state)
             kept = out / "train-diverged"
             with atomic_dir(kept) as folder:
                 _write_outputs(folder, trainer)
                 write_log(folder / "log.tsv", trainer.history)
             raise Diverged(f"{exc}; this run's last finite state (epoch {trainer.last_finite_epoch}) and log "
                            f"are in {kept}/; {out / 'train'}/ and {out / 'log.tsv'} were not replaced") from None
+        except KeyboardInterrupt:
+            if (state / "state.json").is_file():
+                tqdm.write(f"{name}: `gan train {name} --resume` (or `dvc repro`) continues from {state}/",
+                           file=sys.stderr)
+            raise
     with atomic_dir(out / "train") as folder:
         _write_outputs(folder, trainer)
     write_log(out / "log.tsv", trainer.history)
-    seconds = trainer.history.rows[-1][-1]
-    return f"{out}: {config.epochs} epochs in {seconds:.1f} s"
+    remove_state(state)
+    resumed = f" (resumed at epoch {done})" if done else ""
+    return f"{out}: {config.epochs} epochs in {trainer.history.rows[-1][-1]:.1f} s{resumed}"

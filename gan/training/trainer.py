@@ -130,16 +130,20 @@ class Trainer:
         where = f"epoch {epoch + 1}, step {step}" if step else f"the end of epoch {epoch + 1}"
         raise Diverged(f"experiments.{self.name} diverged at {where}: {what}")
 
-    def fit(self, progress=None, log=print) -> History:
-        """Train for ``config.epochs``; ``progress(epoch, row)`` is called after
-        every epoch and ``log(line)`` every ``log_every`` epochs.
+    def fit(self, progress=None, log=print, on_snapshot=None, seconds_before: float = 0.0) -> History:
+        """Train the epochs of ``config.epochs`` not yet in the history;
+        ``progress(epoch, row)`` is called after every epoch, ``log(line)``
+        every ``log_every`` epochs and ``on_snapshot(seconds)`` after every
+        snapshot but the first.  ``seconds_before``: time an interrupted run
+        spent, which the logged seconds continue from.
 
         Losses are checked every step and parameters at every snapshot, where
         the state is also remembered; on NaN/Inf the last finite state is
         restored and Diverged is raised."""
-        cfg, start = self.config, time.perf_counter()
-        self._checkpoint(0)
-        for epoch in range(cfg.epochs):
+        cfg, start = self.config, time.perf_counter() - seconds_before
+        if not self.history.rows:
+            self._checkpoint(0)
+        for epoch in range(len(self.history.rows), cfg.epochs):
             try:
                 with np.errstate(over="ignore", invalid="ignore"):  # the guard reports NaN/Inf itself
                     values = self.train_epoch(epoch)
@@ -147,6 +151,8 @@ class Trainer:
                 self.history.rows.append(row)
                 if (epoch + 1) % cfg.snapshot_every == 0 or epoch + 1 == cfg.epochs:
                     self._checkpoint(epoch + 1)
+                    if on_snapshot:
+                        on_snapshot(row[-1])
             except Diverged:
                 self.restore_last_finite()
                 raise
@@ -157,16 +163,26 @@ class Trainer:
                 log(f"{self.name} epoch {epoch + 1}/{cfg.epochs}  {shown}  {row[-1]:.1f} s")
         return self.history
 
+    def restore(self, rows: list[tuple], snapshot_epochs: list[int], snapshots: list[np.ndarray]) -> None:
+        """Continue an interrupted run whose parameters, optimisers and random
+        state are already loaded: its log ``rows`` and snapshots so far."""
+        self.history.rows[:] = rows
+        self.history.snapshot_epochs[:], self.history.snapshots[:] = snapshot_epochs, snapshots
+        self._remember_finite(len(rows))
+
     def _checkpoint(self, epoch: int) -> None:
         """Check parameters, remember them as the last finite state, snapshot."""
         if not all(np.isfinite(p).all() for model in (self.gan.generator, self.gan.discriminator)
                    for p, _ in model.parameters()):
             self._diverged(epoch - 1, 0, "a parameter is NaN or Inf")
+        self._remember_finite(epoch)
+        self.history.snapshots.append(self.gan.sample(self.fixed_noise, self.fixed_labels))
+        self.history.snapshot_epochs.append(epoch)
+
+    def _remember_finite(self, epoch: int) -> None:
         self.last_finite = {name: {k: v.copy() for k, v in part.state_dict().items()}
                             for name, part in self.gan.parts().items()}
         self.last_finite_epoch = epoch
-        self.history.snapshots.append(self.gan.sample(self.fixed_noise, self.fixed_labels))
-        self.history.snapshot_epochs.append(epoch)
 
     def restore_last_finite(self) -> None:
         for name, part in self.gan.parts().items():

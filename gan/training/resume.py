@@ -1,0 +1,100 @@
+"""The resume state of a training run: written at every snapshot into a
+folder of its own outside the run's outputs (``STATE_ROOT``/NAME/ by
+default, so DVC never sees it), restored only into a run of the same
+settings on the same data with the same code, removed when the run ends.
+
+What it holds is all a run carries from one epoch to the next: both networks
+with their buffers, both optimisers, the random generator's state, the log
+rows and snapshots so far, and the seconds already spent.  A resumed run
+therefore ends with the same model, byte for byte, as one never interrupted.
+"""
+
+import hashlib
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from gan.errors import GanError
+from gan.files import MARKER, atomic_dir, read_json, write_json
+from gan.nn import load_checkpoint, save_checkpoint
+from gan.training.trainer import Trainer
+
+STATE_ROOT = Path(".gan-state")
+COSMETIC = {"log_every"}  # settings a resumed run may change
+
+
+class CannotResume(GanError):
+    """The saved state belongs to other settings or data, or is unreadable."""
+
+
+def data_fingerprint(trainer: Trainer) -> str:
+    """sha256 of the training rows (and labels) as the networks see them."""
+    digest = hashlib.sha256(np.ascontiguousarray(trainer.data.rows).tobytes())
+    if trainer.data.labels is not None:
+        digest.update(np.ascontiguousarray(trainer.data.labels).tobytes())
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """sha256 of the gan package's Python sources (a resumed run must run the same code)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def save_state(folder: Path, trainer: Trainer, seconds: float) -> None:
+    """Replace ``folder`` with ``trainer``'s state after its last finished epoch."""
+    history = trainer.history
+    with atomic_dir(folder) as tmp:
+        save_checkpoint(tmp / "parts.npz", trainer.gan.parts())
+        np.savez(tmp / "snapshots.npz", epochs=np.array(history.snapshot_epochs),
+                 samples=np.stack(history.snapshots))
+        write_json(tmp / "state.json", {
+            "experiment": asdict(trainer.config), "data": data_fingerprint(trainer), "code": code_fingerprint(),
+            "epoch": len(history.rows), "seconds": seconds,
+            "rng": trainer.rng.bit_generator.state,
+            "rows": [[float(v) for v in row] for row in history.rows]})
+
+
+def _differences(saved: dict, config: dict) -> list[str]:
+    keys = sorted((saved.keys() | config.keys()) - COSMETIC)
+    return [f"{k} {saved.get(k)!r} -> {config.get(k)!r}" for k in keys if saved.get(k) != config.get(k)]
+
+
+def load_state(folder: Path, trainer: Trainer) -> float:
+    """Restore the state in ``folder`` into a fresh ``trainer``; returns the
+    seconds the interrupted run had spent.  CannotResume says why not."""
+    state = read_json(folder / "state.json", "resume state")
+    config = asdict(trainer.config)
+    if not isinstance(state, dict) or not isinstance(state.get("experiment"), dict):
+        raise CannotResume(f"{folder}/state.json: not a resume state")
+    changed = _differences(state["experiment"], config)
+    if changed:
+        raise CannotResume(f"{folder}: the interrupted run had other settings ({'; '.join(changed)})")
+    if state.get("data") != data_fingerprint(trainer):
+        raise CannotResume(f"{folder}: the interrupted run trained on other data")
+    if state.get("code") != code_fingerprint():
+        raise CannotResume(f"{folder}: the interrupted run ran another version of the gan package")
+    try:
+        load_checkpoint(folder / "parts.npz", trainer.gan.parts())
+        with np.load(folder / "snapshots.npz") as snaps:
+            epochs, samples = snaps["epochs"].tolist(), list(snaps["samples"])
+        trainer.rng.bit_generator.state = state["rng"]
+        rows = [(int(row[0]), *row[1:]) for row in state["rows"]]
+        seconds = float(state["seconds"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CannotResume(f"{folder}: unreadable resume state ({exc})") from None
+    if len(rows) != state.get("epoch") or not rows or epochs[-1] != len(rows):
+        raise CannotResume(f"{folder}: inconsistent resume state")
+    trainer.restore(rows, epochs, samples)
+    return seconds
+
+
+def remove_state(folder: Path) -> None:
+    """Delete ``folder`` if it is a state folder gan made."""
+    if (folder / MARKER).is_file() and (folder / "state.json").is_file():
+        shutil.rmtree(folder)
