@@ -66,15 +66,16 @@ def step_flops(trainer: Trainer, batch: int) -> int:
     Each matmul of m multiply-adds per row costs 2m per row forward, 2m for its
     weight gradient and 2m for its input gradient; the first layer of a
     network needs no input gradient when its input is data or noise.
-    D step: G forward on B rows, D forward + weight and input gradients on 2B
+    D sees R = B / pac rows of each kind (packing).
+    D step: G forward on B rows, D forward + weight and input gradients on 2R
     rows (real and generated), first layer without input gradient.
-    G step: D forward and input gradients on B rows (through its first
+    G step: D forward and input gradients on R rows (through its first
     layer), G weight and input gradients on B rows, first layer without input gradient.
     """
     g, d = _matmul_macs(trainer.gan.generator), _matmul_macs(trainer.gan.discriminator)
-    k = trainer.config.d_steps
-    d_step = batch * sum(g) + 2 * batch * (2 * sum(d) + sum(d) - d[0])
-    g_step = batch * 2 * sum(d) + batch * (sum(g) + sum(g) - g[0])
+    k, rows = trainer.config.d_steps, batch // trainer.config.pac
+    d_step = batch * sum(g) + 2 * rows * (2 * sum(d) + sum(d) - d[0])
+    g_step = rows * 2 * sum(d) + batch * (sum(g) + sum(g) - g[0])
     return 2 * (k * d_step + g_step)
 
 

@@ -44,7 +44,8 @@ FAMILIES = {f.name: f for f in (
     Family("digits", "images", labelled=True,
            metrics=("fcd", "classifier_score", "mean_confidence", "class_coverage", "precision", "recall"),
            figures=("classes.png",), conditional_metrics=("label_accuracy",), conditional_figures=("digits.png",)),
-    Family("flags", "images", metrics=("tv_ratio", "distinct_modes", "nn_copy_rate", "precision", "recall"),
+    Family("flags", "images", metrics=("tv_ratio", "palette_distance", "distinct_modes", "nn_copy_rate", "precision",
+                                        "recall"),
            figures=("nearest.png",)),
 )}
 

@@ -6,12 +6,14 @@ import pytest
 from gan.data.toy import mixture_points, ring_centers
 from gan.evaluation.metrics import (
     classifier_scores,
+    colour_histogram,
     flag_scores,
     frechet_distance,
     frechet_distance_of,
     label_accuracy,
     mode_scores,
     nearest_neighbours,
+    palette_distance,
     precision_recall,
     sine_scores,
 )
@@ -96,6 +98,33 @@ def test_flag_scores_training_set_noise_and_collapse():
     assert flag_scores(noise, train, nearest=nearest_neighbours(noise, train)) == noisy
     collapsed = flag_scores(np.repeat(train[5:6], 50, axis=0), train)
     assert collapsed["distinct_modes"] == 1 and collapsed["recall"] <= 0.05
+    assert itself["palette_distance"] == 0.0 and collapsed["palette_distance"] > 0.5
+
+
+def solid(rgb, n=4, size=6):
+    """n images of one colour, ``rgb`` in [0, 1], as (n, 3, size, size) in [-1, 1]."""
+    return np.broadcast_to(np.array(rgb, np.float32)[None, :, None, None] * 2 - 1, (n, 3, size, size)).copy()
+
+
+def test_colour_histogram_puts_hues_in_their_bins():
+    for rgb, bin_ in (((1, 0, 0), 0), ((1, 1, 0), 2), ((0, 1, 0), 4), ((0, 1, 1), 6), ((0, 0, 1), 8),
+                      ((1, 0, 1), 10), ((0.9, 0.45, 0.45), 0)):
+        assert colour_histogram(solid(rgb)).argmax() == bin_, rgb
+    assert not colour_histogram(solid((0.5, 0.5, 0.5))).any(), "grey pixels have no hue"
+    assert not colour_histogram(solid((0.1, 0, 0))).any(), "near-black pixels have no hue"
+    grey = np.full((3, 1, 4, 4), 0.0, np.float32)
+    assert colour_histogram(grey).tolist() == [0, 0, 0, 0, 1, 0, 0, 0]
+
+
+def test_palette_distance_catches_a_palette_collapse():
+    """Flags of every hue against samples in red, white and blue only."""
+    rng = np.random.default_rng(5)
+    train = stripe_flags(200, rng)
+    assert palette_distance(train, train) == 0.0
+    assert palette_distance(train[:100], train[100:]) < 0.15
+    red_white_blue = np.concatenate([solid((0.8, 0.1, 0.1), 30), solid((1, 1, 1), 30), solid((0.1, 0.1, 0.7), 30)])
+    assert palette_distance(red_white_blue, train) > 0.6
+    assert palette_distance(solid((0.5, 0.5, 0.5)), train) == 1.0, "no colour at all is as far as it gets"
 
 
 def test_sine_scores():

@@ -63,9 +63,10 @@ def fixed_rng(trainer):
 @pytest.mark.parametrize("options", [{"loss": "wgan_gp", "gp_weight": 10.0},
                                      {"loss": "wgan_gp", "conditional": True, "sigma_start": 0.3},
                                      {"conditional": True, "label_smoothing": 0.9, "sigma_start": 0.3},
-                                     {"loss": "hinge"}, {"loss": "hinge", "conditional": True}],
+                                     {"loss": "hinge"}, {"loss": "hinge", "conditional": True},
+                                     {"pac": 2, "loss": "wgan_gp"}, {"pac": 4, "conditional": True}],
                          ids=["wgan_gp", "wgan_gp+conditional+noise", "bce+conditional+noise", "hinge",
-                              "hinge+conditional"])
+                              "hinge+conditional", "wgan_gp+pac2", "bce+conditional+pac4"])
 def test_discriminator_gradients(options):
     trainer = float64_trainer(**options)
     trainer.sigma = options.get("sigma_start", 0.0)
@@ -83,8 +84,10 @@ def test_discriminator_gradients(options):
 
 
 @pytest.mark.parametrize("options", [{"loss": "wgan_gp"}, {"loss": "hinge", "noise": "uniform"},
-                                     {"conditional": True, "sigma_start": 0.3, "lambda_tv": 0.05}],
-                         ids=["wgan_gp", "hinge+uniform noise", "bce+conditional+noise+tv"])
+                                     {"conditional": True, "sigma_start": 0.3, "lambda_tv": 0.05},
+                                     {"pac": 2, "conditional": True, "lambda_tv": 0.05}, {"pac": 4, "loss": "hinge"}],
+                         ids=["wgan_gp", "hinge+uniform noise", "bce+conditional+noise+tv", "bce+conditional+tv+pac2",
+                              "hinge+pac4"])
 def test_generator_gradients(options):
     trainer = float64_trainer(**options)
     trainer.sigma = options.get("sigma_start", 0.0)
@@ -99,6 +102,17 @@ def test_generator_gradients(options):
     loss()
     assert_gradients_match(trainer.gan.generator, loss)
     assert not any(g.any() for _, g in trainer.gan.discriminator.parameters()), "G's step must not touch D"
+
+
+def test_packing_shows_d_pac_samples_of_one_kind_per_row():
+    trainer = tiny_trainer(pac=2, conditional=True)
+    rows, labels = trainer.data.rows[:4], trainer.data.labels[:4]
+    packed = trainer._d_input(rows, labels)
+    single = with_labels(rows, labels, 3)
+    assert packed.shape == (2, 2 * 12) and trainer.gan.discriminator.layers[0].params["W"].shape[0] == 24
+    assert np.array_equal(packed[1], np.concatenate([single[2], single[3]]))
+    with pytest.raises(ParamsError, match="'experiments.t.pac' 3 needs batch_size a multiple of it"):
+        tiny_trainer(pac=3)
 
 
 def test_conditional_inputs_carry_one_hot_labels():

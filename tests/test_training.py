@@ -252,7 +252,7 @@ def test_a_trained_model_folder_alone_is_enough_to_sample(workdir, tmp_path_fact
 
 def test_the_gan_commands_run_an_experiment_end_to_end(workdir, gan_cli):
     """gan train, evaluator, evaluate and report over the same library the stages use."""
-    params = {"datasets": DATASETS, "experiments": {"tiny": TINY_FLAGS, "sine": SINE | {"epochs": 2}},
+    params = {"datasets": DATASETS, "experiments": {"tiny": TINY_FLAGS, "sine": SINE | {"epochs": 2, "ema": 0.9}},
               "evaluator": {"epochs": 1, "seed": 0}, "evaluate": {"samples": 50, "seed": 0}}
     (workdir / "mine.yaml").write_text(yaml.safe_dump(params))
     for args in (["train", "tiny"], ["train", "sine"], ["evaluator", "flags_rgb"], ["evaluator", "sine"],
@@ -263,5 +263,13 @@ def test_the_gan_commands_run_an_experiment_end_to_end(workdir, gan_cli):
     assert {"tv_ratio", "distinct_modes", "d_loss", "train_seconds"} <= metrics.keys()
     report = (workdir / "rep/report.md").read_text()
     assert "## flags" in report and "## sine" in report and "| tiny |" in report
+    sine = json.loads((workdir / "res/sine/metrics.json").read_text())
+    assert sine["without_ema"].keys() == {"sine_mae", "x_ks"}
+    assert sine["without_ema"] != {k: sine[k] for k in ("sine_mae", "x_ks")}, "two different generators"
+    assert f"| sine | 0.9 | sine_mae | {sine['sine_mae']:.4g} | {sine['without_ema']['sine_mae']:.4g} |" in report
+    assert "without_ema" not in (workdir / "res/tiny/metrics.json").read_text()
+    budget = report.split("## Budget")[1].split("##")[0]
+    seconds = [json.loads((workdir / f"res/{n}/metrics.json").read_text())["train_seconds"] for n in ("tiny", "sine")]
+    assert "| tiny | 3 |" in budget and "| sine | 2 |" in budget and f"| **total** | | {sum(seconds):.0f} (" in budget
     assert "](../res/tiny/figures/samples.png)" in report
     assert (workdir / "rep/losses/flags.tsv").read_text().startswith("experiment\tnetwork\tepoch\tloss\ntiny\tD\t1\t")

@@ -1,5 +1,6 @@
 """Evaluate one trained experiment: samples.npy, metrics.json and figures/ in its results folder."""
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from gan.evaluation.families import MEASURES, Drawn
 from gan.files import save_array, write_json
 from gan.params import in_range, non_negative, param, read_section
 from gan.training.config import ExperimentConfig
-from gan.training.model import load_gan
+from gan.training.model import GAN, load_gan, sample_noise
 from gan.training.objectives import OBJECTIVES
 
 LOGGED = ("d_loss", "g_loss", "d_real", "d_fake")  # every objective logs these; its own columns follow
@@ -57,7 +58,27 @@ def describe(name: str, config: ExperimentConfig) -> str:
         parts.append("minibatch disc.")
     if config.digits:
         parts.append(f"digits {config.digits}")
+    if config.pac > 1:
+        parts.append(f"pac {config.pac}")
+    if config.ema:
+        parts.append(f"EMA {config.ema:g}")
     return f"{name} ({', '.join(p for p in parts if p)})"
+
+
+def _rounded(metrics: dict) -> dict:
+    return {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}
+
+
+def _without_average(gan: GAN, noise, labels, dataset, reference: Path, title: str) -> dict:
+    """The family's metrics of ``gan``'s trained weights (not its average) on ``noise``."""
+    average, gan.average = gan.average, None
+    try:
+        samples = gan.sample(noise, labels)
+    finally:
+        gan.average = average
+    with tempfile.TemporaryDirectory() as scratch:  # its figures are not kept
+        drawn = Drawn(samples, labels, dataset, reference, gan.config.digits, title, Path(scratch))
+        return MEASURES[gan.space.family].measure(drawn)
 
 
 def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, reference: str | Path,
@@ -65,7 +86,9 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     """Measure the model in ``out``/train (logged in ``out``/log.tsv) against
     the evaluation reference in the folder ``reference``, with the training
     cache in ``cache`` for the 'real' panels; write ``out``/metrics.json,
-    ``out``/samples.npy and ``out``/figures/."""
+    ``out``/samples.npy and ``out``/figures/.  With a weight average
+    (``ema``) the samples come from it, and metrics.json's ``without_ema``
+    holds the family's metrics of the trained weights on the same noise."""
     p = read_section(EvaluateParams, "evaluate", params_file)
     out, reference = Path(out), Path(reference)
     gan = load_gan(out / "train")
@@ -75,10 +98,12 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     dataset = load_dataset(family.name, cache, config.digits)
     rng = np.random.default_rng(p.seed)
     labels = np.arange(p.samples) % gan.classes if gan.classes else None  # conditional: balanced labels
-    samples = gan.draw(p.samples, rng, labels)
+    noise = sample_noise(config, p.samples, rng)
+    samples = gan.sample(noise, labels)
     title, figs = describe(name, config), out / "figures"
     figs.mkdir(parents=True, exist_ok=True)
     metrics = MEASURES[family.name].measure(Drawn(samples, labels, dataset, reference, config.digits, title, figs))
+    without_ema = _without_average(gan, noise, labels, dataset, reference, title) if gan.average else None
     if gan.classes:
         figures.digits_figure(gan.draw(10 * gan.classes, rng, np.repeat(np.arange(gan.classes), 10)), title,
                               figs / "digits.png")
@@ -86,7 +111,7 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     log = read_log(out / "log.tsv")
     logged = (*LOGGED, *OBJECTIVES[config.loss].columns)
     metrics |= {key: log[key][-1] for key in logged} | {"train_seconds": log["seconds"][-1]}
-    metrics = {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}
+    metrics = _rounded(metrics) | ({"without_ema": _rounded(without_ema)} if without_ema else {})
 
     snapshots = np.load(out / "train" / "snapshots.npz")
     real = dataset.data()

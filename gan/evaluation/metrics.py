@@ -94,11 +94,38 @@ def copy_threshold(train: np.ndarray, fraction: float = 0.5) -> float:
     return float(fraction * distinct.min())
 
 
+def colour_histogram(images: np.ndarray, hue_bins: int = 12, grey_bins: int = 8,
+                     min_saturation: float = 0.3, min_value: float = 0.2) -> np.ndarray:
+    """Shares of the colours in (N, C, H, W) images in [-1, 1]: for RGB, the
+    HSV hue of the saturated pixels (saturation >= ``min_saturation``, value
+    >= ``min_value``) in ``hue_bins`` equal bins; for grey, the grey level in
+    ``grey_bins``.  All zeros when no pixel qualifies."""
+    pixels = (images.astype(np.float64) + 1) / 2
+    if pixels.shape[1] == 1:
+        counts = np.histogram(np.clip(pixels, 0, 1), bins=grey_bins, range=(0, 1))[0]
+    else:
+        r, g, b = pixels[:, 0], pixels[:, 1], pixels[:, 2]
+        high, low = pixels.max(axis=1), pixels.min(axis=1)
+        spread = np.where(high > low, high - low, 1.0)
+        hue = np.select([high == r, high == g], [(g - b) / spread, 2 + (b - r) / spread], 4 + (r - g) / spread)
+        chosen = (high >= min_value) & (high - low >= min_saturation * np.maximum(high, 1e-12))
+        counts = np.histogram((hue[chosen] / 6) % 1, bins=hue_bins, range=(0, 1))[0]
+    return counts / max(counts.sum(), 1)
+
+
+def palette_distance(samples: np.ndarray, train: np.ndarray) -> float:
+    """Total-variation distance (0 = the same colours, 1 = disjoint, or no
+    qualifying pixel) between the ``colour_histogram`` of samples and of training images."""
+    a, b = colour_histogram(samples), colour_histogram(train)
+    return 1.0 if not a.any() else float(np.abs(a - b).sum() / 2)
+
+
 def flag_scores(samples: np.ndarray, train: np.ndarray,
                 nearest: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
     """Metrics of (N, C, H, W) samples in [-1, 1] against training flags:
-    nn_copy_rate, distinct_modes, tv_ratio, precision, recall (pixel space).
-    ``nearest`` is ``nearest_neighbours(samples, train)`` when already computed."""
+    nn_copy_rate, distinct_modes, tv_ratio, precision, recall (pixel space),
+    palette_distance.  ``nearest`` is ``nearest_neighbours(samples, train)``
+    when already computed."""
     index, dist = nearest if nearest is not None else nearest_neighbours(samples, train)
     tv_samples = total_variation(samples.astype(np.float64))[0]
     tv_train = total_variation(train.astype(np.float64))[0]
@@ -106,7 +133,7 @@ def flag_scores(samples: np.ndarray, train: np.ndarray,
     return {"nn_copy_rate": float((dist < copy_threshold(train)).mean()),
             "distinct_modes": int(len(np.unique(index))),
             "tv_ratio": float(tv_samples / tv_train),
-            "precision": precision, "recall": recall}
+            "precision": precision, "recall": recall, "palette_distance": palette_distance(samples, train)}
 
 
 def sine_scores(points: np.ndarray) -> dict[str, float]:

@@ -1,5 +1,6 @@
 """The report of every experiment: report.md (one table per dataset family,
-one row per experiment), summary.png (a panel of samples per experiment) and
+one row per experiment; the weight average's effect; the training budget),
+summary.png (a panel of samples per experiment) and
 losses/<family>.tsv (every experiment's per-epoch D and G losses, long
 format, for ``dvc plots``)."""
 
@@ -61,6 +62,7 @@ def write_report(experiments: list[str], results: str | Path, out: str | Path) -
             lines += [f"## {family.name}", "", _family_table(family, members, runs, results), ""]
             lines += _evaluator_lines(results, {runs[name][0].dataset for name in members})
             _write_losses(members, results, losses / f"{family.name}.tsv")
+    lines += _average_lines(runs, results) + _budget_lines(runs, results)
     link = Path(os.path.relpath(results, out))
     lines += ["## Samples and losses", ""]
     for name in experiments:
@@ -76,6 +78,33 @@ def _family_table(family, members: list[str], runs: dict, results: Path) -> str:
     extra = [c for name in members for c in OBJECTIVES[runs[name][0].loss].columns]
     columns = [*family.metrics, *family.conditional_metrics, *LOGGED, *dict.fromkeys(extra), "train_seconds"]
     return metrics_table(rows, [c for c in columns if any(c in m for m in rows.values())])
+
+
+def _average_lines(runs: dict, results: Path) -> list[str]:
+    """'## Weight average': each family metric with and without it, for the experiments that keep one."""
+    lines = []
+    for name, (config, space) in runs.items():
+        metrics = read_json(results / name / "metrics.json", "metrics file")
+        if "without_ema" in metrics:
+            without = metrics["without_ema"]
+            lines += [f"| {name} | {config.ema:g} | {key} | {_fmt(metrics[key])} | {_fmt(without[key])} |"
+                      for key in FAMILIES[space.family].metrics if key in without]
+    if not lines:
+        return []
+    return ["## Weight average", "", "Samples of G's moving average (`ema`) against those of its trained weights, "
+            "on the same noise.", "", "| experiment | ema | metric | with ema | without |", "|---|---|---|---|---|",
+            *lines, ""]
+
+
+def _budget_lines(runs: dict, results: Path) -> list[str]:
+    """'## Budget': each experiment's epochs and training seconds, its share, and the total."""
+    seconds = {name: float(read_json(results / name / "metrics.json", "metrics file")["train_seconds"])
+               for name in runs}
+    total = sum(seconds.values())
+    lines = ["## Budget", "", "Training time of each experiment (evaluation and data stages not included).", "",
+             "| experiment | epochs | train_seconds | share |", "|---|---|---|---|"]
+    lines += [f"| {name} | {runs[name][0].epochs} | {s:.0f} | {s / total:.0%} |" for name, s in seconds.items()]
+    return lines + [f"| **total** | | {total:.0f} ({total / 60:.1f} min) | 100% |", ""]
 
 
 def _evaluator_lines(results: Path, datasets: set[str]) -> list[str]:

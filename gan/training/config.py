@@ -46,8 +46,11 @@ class ExperimentConfig:
     ``gp_weight`` is WGAN-GP's penalty weight (use ``d_steps`` 5 for n_critic).
     ``sigma_start``: instance noise, the std of Gaussian noise added to every
     D input, annealed linearly to 0 over the run (0 = off).  ``conditional``:
-    the one-hot label is appended to G's noise and to D's input.  Cadences
-    are in epochs."""
+    the one-hot label is appended to G's noise and to D's input.  ``pac``:
+    packing (PacGAN, Lin et al. 2018), D judges ``pac`` samples of one kind
+    concatenated into one row (1 = off).  ``ema``: decay of the moving
+    average of G's weights that sampling, snapshots and evaluation use
+    (0 = off, the trained weights).  Cadences are in epochs."""
     dataset: str = param(check=_nonempty)
     generator: list[str] = param(check=spec_problem)
     discriminator: list[str] = param(check=spec_problem)
@@ -73,6 +76,8 @@ class ExperimentConfig:
     lambda_tv: float = param(0.0, non_negative)
     tv_kind: str = param("l1", one_of("l1", "l2"))
     separate_batches: bool = param(True)
+    pac: int = param(1, in_range(1, 16))
+    ema: float = param(0.0, in_range(0, 1, high_open=True))
     drop_last: bool = param(True)
     digits: list[int] = param([], _digits)
     log_every: int = param(1, positive)
@@ -87,6 +92,8 @@ class ExperimentConfig:
     def check_values(self, where: str) -> None:
         """Rules that span keys."""
         OBJECTIVES[self.loss].check_config(self, where)
+        if self.batch_size % self.pac or (self.pac > 1 and not self.drop_last):
+            raise ParamsError(f"'{where}.pac' {self.pac} needs batch_size a multiple of it and drop_last true")
 
     def check_family(self, family: Family, where: str) -> None:
         """Rules that depend on the dataset's family."""

@@ -11,7 +11,7 @@ import numpy as np
 from gan.datasets import SampleSpace
 from gan.errors import GanError
 from gan.files import read_json, write_json
-from gan.nn import SGD, Adam, Sequential, load_checkpoint, save_checkpoint
+from gan.nn import SGD, Adam, Sequential, WeightAverage, load_checkpoint, save_checkpoint
 from gan.params import ParamsError, naming_file, parse
 from gan.training.build import build_network
 from gan.training.config import ExperimentConfig
@@ -35,7 +35,8 @@ def sample_noise(config: ExperimentConfig, n: int, rng: np.random.Generator) -> 
 @dataclass
 class GAN:
     """Generator, discriminator and their optimisers.  ``classes`` > 0 makes
-    it conditional: G and D also take a one-hot label."""
+    it conditional: G and D also take a one-hot label.  ``average``: the
+    moving average of G's weights (``ema`` > 0), which ``sample`` uses."""
     config: ExperimentConfig
     space: SampleSpace
     generator: Sequential
@@ -43,28 +44,38 @@ class GAN:
     opt_g: object
     opt_d: object
     classes: int = 0
+    average: WeightAverage | None = None
 
     def parts(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator,
-                "opt_g": self.opt_g, "opt_d": self.opt_d}
+        parts = {"generator": self.generator, "discriminator": self.discriminator,
+                 "opt_g": self.opt_g, "opt_d": self.opt_d}
+        return parts | ({"generator_ema": self.average} if self.average else {})
 
-    def generate(self, noise: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """G's output rows for (B, noise_size) noise and, when conditional, (B,) labels."""
+    @property
+    def sampler(self) -> Sequential:
+        """The generator samples come from: the weight average when there is one."""
+        return self.average.model if self.average else self.generator
+
+    def generate(self, noise: np.ndarray, labels: np.ndarray | None = None,
+                 network: Sequential | None = None) -> np.ndarray:
+        """G's (or ``network``'s) output rows for (B, noise_size) noise and,
+        when conditional, (B,) labels."""
         if (labels is None) != (self.classes == 0):
             raise ValueError("a conditional generator needs labels, an unconditional one takes none")
-        return self.generator.forward(with_labels(noise, labels, self.classes))
+        return (network or self.generator).forward(with_labels(noise, labels, self.classes))
 
     def sample(self, noise: np.ndarray, labels: np.ndarray | None = None, chunk: int = 1024) -> np.ndarray:
         """float32 samples in data units for (N, noise_size) ``noise`` (and
-        (N,) ``labels``): G in eval mode, ``chunk`` rows at a time so memory
-        stays bounded; G's mode is restored."""
-        training = self.generator.training
-        self.generator.eval()
+        (N,) ``labels``): ``sampler`` in eval mode, ``chunk`` rows at a time
+        so memory stays bounded; its mode is restored."""
+        network = self.sampler
+        training = network.training
+        network.eval()
         try:
-            parts = [self.generate(noise[i:i + chunk], None if labels is None else labels[i:i + chunk])
+            parts = [self.generate(noise[i:i + chunk], None if labels is None else labels[i:i + chunk], network)
                      for i in range(0, len(noise), chunk)]
         finally:
-            self.generator.train(training)
+            network.train(training)
         return self.space.to_data(np.concatenate(parts)).astype(np.float32)
 
     def draw(self, count: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
@@ -79,12 +90,13 @@ class GAN:
 
 def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Generator,
               name: str = "experiment") -> GAN:
-    """G: noise (+ one-hot label) -> ``space.features``; D: features (+ label) -> 1."""
+    """G: noise (+ one-hot label) -> ``space.features``; D: ``pac`` times
+    features (+ label) -> 1."""
     where = f"experiments.{name}"
     classes = space.classes if config.conditional else 0
     gen = build_network(config.generator, config.noise_size + classes, space.features, rng, config.init,
                         f"{where}.generator")
-    disc = build_network(config.discriminator, space.features + classes, 1, rng, config.init,
+    disc = build_network(config.discriminator, (space.features + classes) * config.pac, 1, rng, config.init,
                          f"{where}.discriminator")
     try:
         OBJECTIVES[config.loss].check_critic(disc)
@@ -96,7 +108,8 @@ def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Gener
             return SGD(model.parameters(), lr, momentum=config.momentum, decay=config.decay)
         return Adam(model.parameters(), lr, config.beta1, config.beta2)
 
-    return GAN(config, space, gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes)
+    average = WeightAverage(gen, config.ema) if config.ema else None
+    return GAN(config, space, gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes, average)
 
 
 def read_model_config(folder: str | Path) -> tuple[ExperimentConfig, SampleSpace]:

@@ -57,10 +57,12 @@ class Trainer:
 
     # --- one step -------------------------------------------------------------------
     def _d_input(self, rows: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
-        """What D sees: rows plus instance noise of the current sigma, then the one-hot label."""
+        """What D sees: rows plus instance noise of the current sigma, then
+        the one-hot label; packed ``pac`` rows to one, (B / pac, pac * F)."""
         if self.sigma:
             rows = rows + np.float32(self.sigma) * self.rng.standard_normal(rows.shape, dtype=np.float32)
-        return with_labels(rows, labels, self.gan.classes)
+        rows = with_labels(rows, labels, self.gan.classes)
+        return rows.reshape(len(rows) // self.config.pac, -1)
 
     def d_gradients(self, real, real_labels, fake, fake_labels) -> dict[str, float]:
         """D's parameter gradients for one update (zeroed first); returns the objective's logged values."""
@@ -75,7 +77,7 @@ class Trainer:
         gen, cfg = self.gan.generator, self.config
         gen.zero_grad()
         loss, d_input_grad = self.objective.generator_loss(self.gan.discriminator, self._d_input(fake, labels))
-        dfake = d_input_grad[:, :fake.shape[1]]  # the label columns are not G's
+        dfake = d_input_grad.reshape(len(fake), -1)[:, :fake.shape[1]]  # unpacked; the label columns are not G's
         if cfg.lambda_tv:
             images = fake.reshape(-1, *self.data.space.shape)
             tv, dtv = total_variation(images, cfg.tv_kind)
@@ -105,6 +107,8 @@ class Trainer:
             self.gan.opt_d.step()
         values["g_loss"] = self.g_gradients(fake, fake_labels)
         self.gan.opt_g.step()
+        if self.gan.average:
+            self.gan.average.update()
         return values
 
     def train_epoch(self, epoch: int) -> tuple[float, ...]:

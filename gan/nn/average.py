@@ -1,0 +1,44 @@
+"""An exponential moving average of a model's weights (Yazici et al. 2019):
+a gradient-free copy whose parameters follow the trained model's."""
+
+import copy
+
+import numpy as np
+
+from gan.nn.sequential import Sequential
+
+
+class WeightAverage:
+    """``model``: a copy of ``source`` whose parameters become, after each
+    ``update``, a_t = d_t a_{t-1} + (1 - d_t) p_t with d_t = min(decay,
+    (1 + t) / (10 + t)) (t updates so far), so early averages are not pinned
+    to the initial weights.  Buffers (batch-norm running statistics) are
+    copied from ``source``."""
+
+    def __init__(self, source: Sequential, decay: float):
+        if not 0 < decay < 1:
+            raise ValueError(f"decay must be in (0, 1), got {decay}")
+        self.source, self.decay, self.t = source, decay, 0
+        self.model = copy.deepcopy(source)
+        self._pairs = [(layer.params[k], source_layer.params[k])
+                       for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.params]
+        self._buffers = [(layer.buffers[k], source_layer.buffers[k])
+                         for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.buffers]
+
+    def update(self) -> None:
+        d = min(self.decay, (1 + self.t) / (10 + self.t))
+        for average, param in self._pairs:
+            average *= d
+            average += (1 - d) * param
+        for average, buffer in self._buffers:
+            average[...] = buffer
+        self.t += 1
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"t": np.int64(self.t)} | self.model.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        if "t" not in state:
+            raise ValueError("weight average state has no 't'")
+        self.model.load_state_dict({k: v for k, v in state.items() if k != "t"})
+        self.t = int(state["t"])
