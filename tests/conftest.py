@@ -23,6 +23,13 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
+def as_in_a_terminal() -> None:
+    """Popen's preexec_fn for a child that Ctrl-C must reach: a shell without
+    job control starts background jobs with SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler, so restore the default first."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     """The project's files (tracked and untracked, not ignored) in a fresh git

@@ -17,7 +17,7 @@ from PIL import Image
 
 from gan.errors import GanError
 from gan.files import MARKER, atomic_dir, atomic_file
-from tests.conftest import ROOT, one_line_error
+from tests.conftest import ROOT, as_in_a_terminal, one_line_error
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_interrupted_download_leaves_no_temporary_folder(tmp_path, signum, code)
     scratch.mkdir()
     env = os.environ | {"TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, "-m", "gan", "data", "download", url, str(dest)], env=env,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
     try:
         deadline = time.monotonic() + 20
         while not list(scratch.iterdir()) and time.monotonic() < deadline:

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import yaml
 
-from tests.conftest import ROOT, one_line_error
+from tests.conftest import ROOT, as_in_a_terminal, one_line_error
 from tests.test_training import DATASETS, SINE, workdir  # noqa: F401  (workdir is a fixture)
 
 LONG_SINE = SINE | {"epochs": 150, "snapshot_every": 5, "log_every": 50}
@@ -31,7 +31,7 @@ def interrupt_training(folder, after_epoch: int) -> str:
     passed ``after_epoch``; returns stderr."""
     state = folder / ".gan-state/sine/state.json"
     process = subprocess.Popen([sys.executable, "-m", "gan", "train", "sine", "--out", "cut"], cwd=folder,
-                               env=ENV, stderr=subprocess.PIPE, text=True)
+                               env=ENV, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
