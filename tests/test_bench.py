@@ -78,9 +78,9 @@ def test_bench_prints_consistent_json(caches):
     g, d, b, rows = 100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784, 1568 * 1024 + 1024 * 512 + 512 * 256 + 256, 128, 64
     macs = b * g + 2 * rows * (3 * d - 1568 * 1024) + rows * 2 * d + b * (2 * g - 100 * 256)
     assert bench["mnist_step"][0]["gflop_per_step"] == pytest.approx(2 * macs / 1e9)
-    # G: 100*6272 + (128*64*16)*7*7 + (64*16)*14*14; D: (64*16)*14*14 + (128*64*16)*7*7 + 6272 (see step_flops)
-    g, d, b = 627_200 + 6_422_528 + 200_704, 200_704 + 6_422_528 + 6_272, 64
-    macs = b * g + 2 * b * (3 * d - 200_704) + b * 2 * d + b * (2 * g - 627_200)
+    # G: 100*3136 + (64*32*16)*7*7 + (32*16)*14*14; D: (32*16)*14*14 + (32*64*16)*7*7 + 3136 (see step_flops)
+    g, d, b = 313_600 + 1_605_632 + 100_352, 100_352 + 1_605_632 + 3_136, 64
+    macs = b * g + 2 * b * (3 * d - 100_352) + b * 2 * d + b * (2 * g - 313_600)
     assert bench["mnist_dcgan_step"]["gflop_per_step"] == pytest.approx(2 * macs / 1e9)
     assert bench["flatten"]["images"] == 300 and bench["flatten"]["all_cores"]["images_per_s"] > 0
     mbd = bench["minibatch_discrimination"]

@@ -71,11 +71,7 @@ def _rounded(metrics: dict) -> dict:
 
 def _without_average(gan: GAN, noise, labels, dataset, reference: Path, title: str) -> dict:
     """The family's metrics of ``gan``'s trained weights (not its average) on ``noise``."""
-    average, gan.average = gan.average, None
-    try:
-        samples = gan.sample(noise, labels)
-    finally:
-        gan.average = average
+    samples = gan.sample(noise, labels, network=gan.generator)
     with tempfile.TemporaryDirectory() as scratch:  # its figures are not kept
         drawn = Drawn(samples, labels, dataset, reference, gan.config.digits, title, Path(scratch))
         return MEASURES[gan.space.family].measure(drawn)

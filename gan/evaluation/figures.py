@@ -92,6 +92,8 @@ def progress_figures(epochs: np.ndarray, snapshots: np.ndarray, title: str, png:
             plt.close(f)
     fig.suptitle(title)
     save_figure(fig, png)
+    # GIF frames hold 256 colours: octree quantisation is over 10x faster than PIL's default median cut
+    frames = [f.quantize(method=Image.Quantize.FASTOCTREE) if f.mode == "RGB" else f for f in frames]
     with atomic_file(gif) as tmp:
         frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=400, loop=0)
 

@@ -64,11 +64,12 @@ class GAN:
             raise ValueError("a conditional generator needs labels, an unconditional one takes none")
         return (network or self.generator).forward(with_labels(noise, labels, self.classes))
 
-    def sample(self, noise: np.ndarray, labels: np.ndarray | None = None, chunk: int = 1024) -> np.ndarray:
+    def sample(self, noise: np.ndarray, labels: np.ndarray | None = None, chunk: int = 1024,
+               network: Sequential | None = None) -> np.ndarray:
         """float32 samples in data units for (N, noise_size) ``noise`` (and
-        (N,) ``labels``): ``sampler`` in eval mode, ``chunk`` rows at a time
-        so memory stays bounded; its mode is restored."""
-        network = self.sampler
+        (N,) ``labels``): ``network`` (default ``sampler``) in eval mode,
+        ``chunk`` rows at a time so memory stays bounded; its mode is restored."""
+        network = network or self.sampler
         training = network.training
         network.eval()
         try:

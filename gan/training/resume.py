@@ -46,16 +46,22 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def save_state(folder: Path, trainer: Trainer, seconds: float) -> None:
-    """Replace ``folder`` with ``trainer``'s state after its last finished epoch."""
+def run_origin(trainer: Trainer) -> dict:
+    """What a resumed run must share with the interrupted one besides its
+    settings: the fingerprints of its data and of the code (taken once a run)."""
+    return {"data": data_fingerprint(trainer), "code": code_fingerprint()}
+
+
+def save_state(folder: Path, trainer: Trainer, seconds: float, origin: dict) -> None:
+    """Replace ``folder`` with ``trainer``'s state after its last finished
+    epoch; ``origin``: ``run_origin(trainer)``."""
     history = trainer.history
     with atomic_dir(folder) as tmp:
         save_checkpoint(tmp / "parts.npz", trainer.gan.parts())
         np.savez(tmp / "snapshots.npz", epochs=np.array(history.snapshot_epochs),
                  samples=np.stack(history.snapshots))
         write_json(tmp / "state.json", {
-            "experiment": asdict(trainer.config), "data": data_fingerprint(trainer), "code": code_fingerprint(),
-            "epoch": len(history.rows), "seconds": seconds,
+            "experiment": asdict(trainer.config), **origin, "epoch": len(history.rows), "seconds": seconds,
             "rng": trainer.rng.bit_generator.state,
             "rows": [[float(v) for v in row] for row in history.rows]})
 
@@ -65,9 +71,10 @@ def _differences(saved: dict, config: dict) -> list[str]:
     return [f"{k} {saved.get(k)!r} -> {config.get(k)!r}" for k in keys if saved.get(k) != config.get(k)]
 
 
-def load_state(folder: Path, trainer: Trainer) -> float:
-    """Restore the state in ``folder`` into a fresh ``trainer``; returns the
-    seconds the interrupted run had spent.  CannotResume says why not."""
+def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
+    """Restore the state in ``folder`` into a fresh ``trainer`` whose
+    ``run_origin`` is ``origin``; returns the seconds the interrupted run had
+    spent.  CannotResume says why not."""
     state = read_json(folder / "state.json", "resume state")
     config = asdict(trainer.config)
     if not isinstance(state, dict) or not isinstance(state.get("experiment"), dict):
@@ -75,9 +82,9 @@ def load_state(folder: Path, trainer: Trainer) -> float:
     changed = _differences(state["experiment"], config)
     if changed:
         raise CannotResume(f"{folder}: the interrupted run had other settings ({'; '.join(changed)})")
-    if state.get("data") != data_fingerprint(trainer):
+    if state.get("data") != origin["data"]:
         raise CannotResume(f"{folder}: the interrupted run trained on other data")
-    if state.get("code") != code_fingerprint():
+    if state.get("code") != origin["code"]:
         raise CannotResume(f"{folder}: the interrupted run ran another version of the gan package")
     try:
         load_checkpoint(folder / "parts.npz", trainer.gan.parts())

@@ -12,7 +12,7 @@ from gan.files import atomic_dir, write_text
 from gan.image_grid import save_grid
 from gan.params import naming_file
 from gan.training.config import read_experiment
-from gan.training.resume import STATE_ROOT, CannotResume, load_state, remove_state, save_state
+from gan.training.resume import STATE_ROOT, CannotResume, load_state, remove_state, run_origin, save_state
 from gan.training.trainer import Diverged, History, Trainer
 
 
@@ -34,15 +34,16 @@ def write_log(path: Path, history: History) -> None:
     write_text(path, "\n".join(lines) + "\n")
 
 
-def _start(trainer: Trainer, state: Path, resume: bool | None, log) -> float:
-    """Restore ``state`` into ``trainer`` as ``resume`` asks (True: must,
-    None: when it matches, False: never); the seconds already spent."""
+def _start(trainer: Trainer, state: Path, resume: bool | None, origin: dict, log) -> float:
+    """Restore ``state`` into ``trainer`` (of ``run_origin`` ``origin``) as
+    ``resume`` asks (True: must, None: when it matches, False: never); the
+    seconds already spent."""
     if resume is False or not (state / "state.json").is_file():
         if resume:
             raise CannotResume(f"experiments.{trainer.name}: no interrupted run to resume ({state}/ is absent)")
         return 0.0
     try:
-        seconds = load_state(state, trainer)
+        seconds = load_state(state, trainer, origin)
     except CannotResume as exc:
         if resume:
             raise CannotResume(f"{exc}; train without --resume to start afresh") from None
@@ -70,14 +71,15 @@ def train_experiment(name: str, params_file: str | Path, cache: str | Path, out:
     out, state = Path(out), Path(state_root) / name
     with naming_file(params_file):
         trainer = Trainer(config, load_dataset(family.name, cache, config.digits), name)
-    seconds = _start(trainer, state, resume, tqdm.write)
+    origin = run_origin(trainer)
+    seconds = _start(trainer, state, resume, origin, tqdm.write)
     done = len(trainer.history.rows)
     with tqdm(total=config.epochs, initial=done, desc=name, unit="epoch", disable=None, leave=False) as bar:
         def progress(epoch, row):
             bar.set_postfix(D=f"{row[1]:.3f}", G=f"{row[2]:.3f}", refresh=False)
             bar.update()
         try:
-            trainer.fit(progress, tqdm.write, lambda spent: save_state(state, trainer, spent), seconds)
+            trainer.fit(progress, tqdm.write, lambda spent: save_state(state, trainer, spent, origin), seconds)
         except Diverged as exc:
             remove_state(state)
             kept = out / "train-diverged"
