@@ -7,12 +7,14 @@ from gan.data.toy import mixture_points, ring_centers
 from gan.evaluation.metrics import (
     classifier_scores,
     colour_histogram,
+    copy_threshold,
     flag_scores,
     frechet_distance,
     frechet_distance_of,
     label_accuracy,
     mode_scores,
     nearest_neighbours,
+    pairwise_distances,
     palette_distance,
     precision_recall,
     sine_scores,
@@ -156,3 +158,13 @@ def test_mode_scores():
 def test_label_accuracy():
     probs = np.eye(3)[[0, 1, 2, 2]]
     assert label_accuracy(probs, np.array([0, 1, 2, 0])) == 0.75
+
+
+def test_copies_count_when_a_training_flag_appears_twice():
+    """Equal rows are rounding noise apart, not 0: the copy threshold must not shrink to that noise."""
+    rng = np.random.default_rng(4)
+    train = rng.uniform(-1, 1, (30, 3, 12, 12)).astype(np.float32)
+    train[7] = train[3]
+    assert 0 < pairwise_distances(train, train)[3, 7] < 1e-3, "equal rows: rounding noise, not 0"
+    assert copy_threshold(train) > 1
+    assert flag_scores(train[rng.integers(0, 30, 200)], train)["nn_copy_rate"] == 1.0

@@ -263,6 +263,9 @@ def test_the_gan_commands_run_an_experiment_end_to_end(workdir, gan_cli):
     assert {"tv_ratio", "distinct_modes", "d_loss", "train_seconds"} <= metrics.keys()
     report = (workdir / "rep/report.md").read_text()
     assert "## flags" in report and "## sine" in report and "| tiny |" in report
+    copies = json.loads((workdir / "res/evaluator/flags_rgb/training.json").read_text())
+    assert copies["nn_copy_rate"] == 1.0 and copies["precision"] == 1.0 and copies["tv_ratio"] == pytest.approx(1)
+    assert "| *training data (flags_rgb)* | " in report.split("## flags")[1].split("##")[0]
     sine = json.loads((workdir / "res/sine/metrics.json").read_text())
     assert sine["without_ema"].keys() == {"sine_mae", "x_ks"}
     assert sine["without_ema"] != {k: sine[k] for k in ("sine_mae", "x_ks")}, "two different generators"

@@ -1,6 +1,5 @@
 """Evaluate one trained experiment: samples.npy, metrics.json and figures/ in its results folder."""
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import numpy as np
 from gan.datasets import FAMILIES, load_dataset
 from gan.errors import GanError
 from gan.evaluation import figures
-from gan.evaluation.families import MEASURES, Drawn
+from gan.evaluation.families import MEASURES, Drawn, measure_without_figures, rounded
 from gan.files import save_array, write_json
 from gan.params import in_range, non_negative, param, read_section
 from gan.training.config import ExperimentConfig
@@ -65,16 +64,10 @@ def describe(name: str, config: ExperimentConfig) -> str:
     return f"{name} ({', '.join(p for p in parts if p)})"
 
 
-def _rounded(metrics: dict) -> dict:
-    return {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}
-
-
 def _without_average(gan: GAN, noise, labels, dataset, reference: Path, title: str) -> dict:
     """The family's metrics of ``gan``'s trained weights (not its average) on ``noise``."""
     samples = gan.sample(noise, labels, network=gan.generator)
-    with tempfile.TemporaryDirectory() as scratch:  # its figures are not kept
-        drawn = Drawn(samples, labels, dataset, reference, gan.config.digits, title, Path(scratch))
-        return MEASURES[gan.space.family].measure(drawn)
+    return measure_without_figures(Drawn(samples, labels, dataset, reference, gan.config.digits, title, Path()))
 
 
 def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, reference: str | Path,
@@ -107,7 +100,7 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     log = read_log(out / "log.tsv")
     logged = (*LOGGED, *OBJECTIVES[config.loss].columns)
     metrics |= {key: log[key][-1] for key in logged} | {"train_seconds": log["seconds"][-1]}
-    metrics = _rounded(metrics) | ({"without_ema": _rounded(without_ema)} if without_ema else {})
+    metrics = rounded(metrics) | ({"without_ema": without_ema} if without_ema else {})
 
     snapshots = np.load(out / "train" / "snapshots.npz")
     real = dataset.data()

@@ -12,9 +12,13 @@ training cache and the reference cache params.yaml names:
 
 ``measure`` computes the family's metrics of generated samples and draws its
 own figure; its metric and figure names are the ones FAMILIES declares.
+``build_reference`` also measures ``samples`` training rows as if a
+generator had drawn them (``training.json``): the scores of a generator that
+reproduces its training data, beside which the report lists the experiments.
 """
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +44,12 @@ from gan.params import load_params, naming_file, non_negative, param, parse, pos
 
 @dataclass(frozen=True, kw_only=True)
 class EvaluatorParams:
-    """The ``evaluator`` params: epochs and seed of the digits classifier."""
+    """The ``evaluator`` params: epochs and seed of the digits classifier;
+    ``samples``: training rows measured for the 'training data' reference
+    (drawn without replacement with ``seed``; all rows when fewer)."""
     epochs: int = param(check=positive)
     seed: int = param(0, non_negative)
+    samples: int = param(1000, positive)
 
 
 @dataclass
@@ -142,4 +149,26 @@ def build_reference(dataset: str, params_file: str | Path, data_root: str | Path
     train, reference = (load_dataset(entry.family, data_root / name) for name in (dataset, entry.reference))
     with atomic_dir(out) as folder:
         summary = MEASURES[entry.family].build(train, reference, folder, settings)
+        write_json(folder / "training.json", measure_training_rows(train, folder, settings))
     return f"{out}: {summary}"
+
+
+def measure_training_rows(train: Dataset, reference: Path, settings: EvaluatorParams) -> dict:
+    """The family's metrics of ``settings.samples`` rows of ``train`` against
+    the evaluation reference in the folder ``reference``."""
+    rng = np.random.default_rng(settings.seed)
+    rows = rng.choice(len(train.rows), min(settings.samples, len(train.rows)), replace=False)
+    return measure_without_figures(Drawn(train.space.to_data(train.rows[rows]), None, train, reference, [],
+                                         "training data", Path()))
+
+
+def measure_without_figures(drawn: Drawn) -> dict:
+    """``measure`` of its family, rounded to 6 digits, its figures (``drawn.figures`` ignored) not kept."""
+    with tempfile.TemporaryDirectory() as scratch:
+        metrics = MEASURES[drawn.dataset.space.family].measure(replace(drawn, figures=Path(scratch)))
+    return rounded(metrics)
+
+
+def rounded(metrics: dict) -> dict:
+    """Metrics as JSON numbers: ints kept, floats to 6 decimals."""
+    return {k: (int(v) if isinstance(v, int) else round(float(v), 6)) for k, v in metrics.items()}

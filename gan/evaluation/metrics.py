@@ -84,13 +84,15 @@ def nearest_neighbours(samples: np.ndarray, train: np.ndarray) -> tuple[np.ndarr
     return index, d[np.arange(len(samples)), index]
 
 
-def copy_threshold(train: np.ndarray, fraction: float = 0.5) -> float:
+def copy_threshold(train: np.ndarray, fraction: float = 0.5, same: float = 1e-3) -> float:
     """Half the smallest distance between two distinct training rows: a sample
     this close to a training row is nearer to it than any two different
-    training flags are to each other, i.e. a copy."""
+    training flags are to each other, i.e. a copy.  Rows closer than ``same``
+    are one flag twice (``pairwise_distances`` of equal rows is rounding
+    noise, about 1e-6, not 0; one pixel level apart is 2 / 255)."""
     d = pairwise_distances(train, train)
     np.fill_diagonal(d, np.inf)
-    distinct = d[d > 0]
+    distinct = d[d > same]
     return float(fraction * distinct.min())
 
 

@@ -1,5 +1,6 @@
 """The report of every experiment: report.md (one table per dataset family,
-one row per experiment; the weight average's effect; the training budget),
+one row per experiment and one per training set measured the same way; the
+weight average's effect; the training budget),
 summary.png (a panel of samples per experiment) and
 losses/<family>.tsv (every experiment's per-epoch D and G losses, long
 format, for ``dvc plots``)."""
@@ -74,7 +75,14 @@ def write_report(experiments: list[str], results: str | Path, out: str | Path) -
 
 
 def _family_table(family, members: list[str], runs: dict, results: Path) -> str:
+    """The metrics of ``members``, then the same metrics of the training rows of
+    their datasets (``training.json`` of each evaluator): what a generator that
+    reproduced its data would score."""
     rows = {name: read_json(results / name / "metrics.json", "metrics file") for name in members}
+    for dataset in dict.fromkeys(runs[name][0].dataset for name in members):
+        path = results / "evaluator" / dataset / "training.json"
+        if path.is_file():
+            rows[f"*training data ({dataset})*"] = read_json(path, "metrics file")
     extra = [c for name in members for c in OBJECTIVES[runs[name][0].loss].columns]
     columns = [*family.metrics, *family.conditional_metrics, *LOGGED, *dict.fromkeys(extra), "train_seconds"]
     return metrics_table(rows, [c for c in columns if any(c in m for m in rows.values())])
