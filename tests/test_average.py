@@ -15,18 +15,18 @@ def test_the_average_follows_its_formula_with_warm_up():
     average = WeightAverage(model, decay=0.9)
     weight = model.layers[0].params["W"]
     expected = weight.astype(np.float64)
-    for t in range(40):
+    for t in range(120):  # the warm-up term rules until t = 80, the decay after
         weight += rng.standard_normal(weight.shape).astype(weight.dtype)
         model.layers[1].buffers["running_mean"][:] = t
         average.update()
         d = min(0.9, (1 + t) / (10 + t))
         expected = d * expected + (1 - d) * weight
     np.testing.assert_allclose(average.model.layers[0].params["W"], expected, rtol=1e-5)
-    assert average.model.layers[1].buffers["running_mean"].tolist() == [39, 39], "buffers are copied"
+    assert average.model.layers[1].buffers["running_mean"].tolist() == [119, 119], "buffers are copied"
     assert not np.shares_memory(average.model.layers[0].params["W"], weight)
     restored = WeightAverage(model, decay=0.9)
     restored.load_state_dict(average.state_dict())
-    assert restored.t == 40
+    assert restored.t == 120
     assert np.array_equal(restored.model.layers[0].params["W"], average.model.layers[0].params["W"])
     with pytest.raises(ValueError, match="decay must be in"):
         WeightAverage(model, decay=1.0)

@@ -5,9 +5,12 @@ import re
 import numpy as np
 import pytest
 
+from gan.datasets import SampleSpace
 from gan.errors import GanError
 from gan.nn import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d
 from gan.training.build import build_network, spec_problem
+from gan.training.config import ExperimentConfig
+from gan.training.model import build_gan
 
 DCGAN_G = ["linear 6272", "reshape 128 7 7", "batchnorm 0.8", "relu", "convt 64 4 2 1", "batchnorm 0.8", "relu",
            "convt 1 4 2 1", "tanh", "flatten"]
@@ -63,3 +66,17 @@ def test_shapes_that_do_not_fit_are_named():
         build(["reshape 1 4 4", "conv 2 9 1 0", "flatten", "linear out"], 16, 8)
     with pytest.raises(GanError, match="output_padding must be in"):
         build(["reshape 1 4 4", "convt 2 3 1 0 1", "flatten", "linear out"], 16, 8)
+
+
+def test_a_packed_conv_d_with_the_samples_channels_names_pac():
+    """pac 2 on 1x4x4 images: D's input is 32 features, so 'reshape 1 4 4' no
+    longer fits and the error says why."""
+    config = {"dataset": "d", "generator": ["linear out", "tanh"], "noise_size": 2, "batch_size": 4, "drop_last": True,
+              "epochs": 1, "discriminator": ["reshape 1 4 4", "conv 2 3 1 1", "flatten", "linear out"]}
+    space = SampleSpace("flags", (1, 4, 4))
+    build_gan(ExperimentConfig.from_params("x", config), space, np.random.default_rng(0))  # fits without pac
+    with pytest.raises(GanError, match=r"cannot reshape 32 to 1x4x4 \(pac 2: D's input is 2 samples side by side, "
+                                       r"32 features; a convolutional D reshapes them to 2 x the channels\)$"):
+        build_gan(ExperimentConfig.from_params("x", config | {"pac": 2}), space, np.random.default_rng(0))
+    packed = config | {"pac": 2, "discriminator": ["reshape 2 4 4", "conv 2 3 1 1", "flatten", "linear out"]}
+    assert build_gan(ExperimentConfig.from_params("x", packed), space, np.random.default_rng(0)).discriminator

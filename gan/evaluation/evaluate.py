@@ -64,10 +64,10 @@ def describe(name: str, config: ExperimentConfig) -> str:
     return f"{name} ({', '.join(p for p in parts if p)})"
 
 
-def _without_average(gan: GAN, noise, labels, dataset, reference: Path, title: str) -> dict:
+def _without_average(gan: GAN, noise, labels, dataset, reference: Path) -> dict:
     """The family's metrics of ``gan``'s trained weights (not its average) on ``noise``."""
     samples = gan.sample(noise, labels, network=gan.generator)
-    return measure_without_figures(Drawn(samples, labels, dataset, reference, gan.config.digits, title, Path()))
+    return measure_without_figures(samples, labels, dataset, reference, gan.config.digits)
 
 
 def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, reference: str | Path,
@@ -92,7 +92,7 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     title, figs = describe(name, config), out / "figures"
     figs.mkdir(parents=True, exist_ok=True)
     metrics = MEASURES[family.name].measure(Drawn(samples, labels, dataset, reference, config.digits, title, figs))
-    without_ema = _without_average(gan, noise, labels, dataset, reference, title) if gan.average else None
+    without_ema = _without_average(gan, noise, labels, dataset, reference) if gan.average else None
     if gan.classes:
         figures.digits_figure(gan.draw(10 * gan.classes, rng, np.repeat(np.arange(gan.classes), 10)), title,
                               figs / "digits.png")

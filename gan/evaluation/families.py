@@ -18,7 +18,7 @@ reproduces its training data, beside which the report lists the experiments.
 """
 
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -158,15 +158,16 @@ def measure_training_rows(train: Dataset, reference: Path, settings: EvaluatorPa
     the evaluation reference in the folder ``reference``."""
     rng = np.random.default_rng(settings.seed)
     rows = rng.choice(len(train.rows), min(settings.samples, len(train.rows)), replace=False)
-    return measure_without_figures(Drawn(train.space.to_data(train.rows[rows]), None, train, reference, [],
-                                         "training data", Path()))
+    return measure_without_figures(train.space.to_data(train.rows[rows]), None, train, reference, [])
 
 
-def measure_without_figures(drawn: Drawn) -> dict:
-    """``measure`` of its family, rounded to 6 digits, its figures (``drawn.figures`` ignored) not kept."""
+def measure_without_figures(samples: np.ndarray, labels: np.ndarray | None, dataset: Dataset, reference: Path,
+                            digits: list[int]) -> dict:
+    """``measure`` of the family of ``dataset`` (arguments as in ``Drawn``),
+    rounded to 6 digits; the figures it draws are not kept."""
     with tempfile.TemporaryDirectory() as scratch:
-        metrics = MEASURES[drawn.dataset.space.family].measure(replace(drawn, figures=Path(scratch)))
-    return rounded(metrics)
+        drawn = Drawn(samples, labels, dataset, reference, digits, "", Path(scratch))
+        return rounded(MEASURES[dataset.space.family].measure(drawn))
 
 
 def rounded(metrics: dict) -> dict:

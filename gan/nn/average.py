@@ -12,8 +12,10 @@ class WeightAverage:
     """``model``: a copy of ``source`` whose parameters become, after each
     ``update``, a_t = d_t a_{t-1} + (1 - d_t) p_t with d_t = min(decay,
     (1 + t) / (10 + t)) (t updates so far), so early averages are not pinned
-    to the initial weights.  Buffers (batch-norm running statistics) are
-    copied from ``source``."""
+    to the initial weights: for t below (10 decay - 1) / (1 - decay) (8,991
+    at 0.999) d_t is the warm-up term and the average spans about the last
+    t / 9 updates, whatever ``decay`` is.  Buffers (batch-norm running
+    statistics) are copied from ``source``."""
 
     def __init__(self, source: Sequential, decay: float):
         if not 0 < decay < 1:
@@ -22,14 +24,15 @@ class WeightAverage:
         self.model = copy.deepcopy(source)
         self._pairs = [(layer.params[k], source_layer.params[k])
                        for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.params]
+        self._scratch = [np.empty_like(param) for param, _ in self._pairs]  # (1 - d) p_t, allocated once
         self._buffers = [(layer.buffers[k], source_layer.buffers[k])
                          for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.buffers]
 
     def update(self) -> None:
         d = min(self.decay, (1 + self.t) / (10 + self.t))
-        for average, param in self._pairs:
+        for (average, param), scratch in zip(self._pairs, self._scratch):
             average *= d
-            average += (1 - d) * param
+            average += np.multiply(param, 1 - d, out=scratch)
         for average, buffer in self._buffers:
             average[...] = buffer
         self.t += 1

@@ -50,7 +50,8 @@ class ExperimentConfig:
     packing (PacGAN, Lin et al. 2018), D judges ``pac`` samples of one kind
     concatenated into one row (1 = off).  ``ema``: decay of the moving
     average of G's weights that sampling, snapshots and evaluation use
-    (0 = off, the trained weights).  Cadences are in epochs."""
+    (0 = off, the trained weights; its warm-up is in ``WeightAverage``).
+    Cadences are in epochs."""
     dataset: str = param(check=_nonempty)
     generator: list[str] = param(check=spec_problem)
     discriminator: list[str] = param(check=spec_problem)

@@ -97,8 +97,14 @@ def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Gener
     classes = space.classes if config.conditional else 0
     gen = build_network(config.generator, config.noise_size + classes, space.features, rng, config.init,
                         f"{where}.generator")
-    disc = build_network(config.discriminator, (space.features + classes) * config.pac, 1, rng, config.init,
-                         f"{where}.discriminator")
+    d_features = (space.features + classes) * config.pac
+    try:
+        disc = build_network(config.discriminator, d_features, 1, rng, config.init, f"{where}.discriminator")
+    except ParamsError as exc:
+        if config.pac == 1:
+            raise
+        raise ParamsError(f"{exc} (pac {config.pac}: D's input is {config.pac} samples side by side, {d_features} "
+                          f"features; a convolutional D reshapes them to {config.pac} x the channels)") from None
     try:
         OBJECTIVES[config.loss].check_critic(disc)
     except ValueError as exc:
