@@ -1,0 +1,62 @@
+"""Train one experiment of params.yaml with overrides and print, at every
+snapshot, its family's metrics of G's weight average (``_ema``) and of its
+trained weights (``_raw``): the evaluator's 1,000 noise vectors (evaluate
+seed), against the references in results/evaluator/.  Rows are tab-separated
+as in ``*_curves.tsv`` (3 significant digits).
+
+    python docs/figures/curve.py mnist_dcgan '{"epochs": 60, "snapshot_every": 5}' base60
+
+Run it alone (it uses the process's thread budget, GAN_THREADS).
+"""
+
+import json
+import sys
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import numpy as np
+
+from gan.data.cache import to_unit_range
+from gan.datasets import load_dataset
+from gan.evaluation.families import Digits, Drawn
+from gan.evaluation.metrics import flag_scores
+from gan.params import load_params
+from gan.threads import apply_budget
+from gan.training.config import ExperimentConfig
+from gan.training.model import sample_noise
+from gan.training.trainer import Trainer
+
+KEYS = {"digits": ["fcd", "precision", "recall"], "flags": ["palette_distance", "tv_ratio", "distinct_modes"]}
+
+
+def main(name: str, overrides: str, variant: str) -> None:
+    apply_budget()
+    params = load_params("params.yaml")
+    settings = params["experiments"][name] | json.loads(overrides)
+    config = ExperimentConfig.from_params(name, settings)
+    family = params["datasets"][config.dataset]["family"]
+    data = load_dataset(family, f"data/processed/{config.dataset}", config.digits)
+    reference = Path("results/evaluator") / config.dataset
+    trainer = Trainer(config, data, name)
+
+    def measure(network) -> dict:
+        rng = np.random.default_rng(params["evaluate"]["seed"])
+        labels = np.arange(1000) % 10 if config.conditional else None
+        samples = trainer.gan.sample(sample_noise(config, 1000, rng), labels, network=network)
+        if family == "flags":
+            return flag_scores(samples, to_unit_range(np.load(reference / "images.npy")))
+        with TemporaryDirectory() as figures:
+            return Digits().measure(Drawn(samples, labels, data, reference, config.digits, "", Path(figures)))
+
+    def snapshot(seconds: float) -> None:
+        gan = trainer.gan
+        ema, raw = measure(gan.sampler), measure(gan.generator)
+        values = [f"{float(m[k]):.3g}" for k in KEYS[family] for m in (ema, raw)]
+        print("\t".join([name, variant, str(len(trainer.history.rows)), *values]), flush=True)
+
+    print("\t".join(["experiment", "variant", "epoch", *(f"{k}_{w}" for k in KEYS[family] for w in ("ema", "raw"))]))
+    trainer.fit(log=lambda line: None, on_snapshot=snapshot)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
