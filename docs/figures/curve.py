@@ -12,14 +12,11 @@ Run it alone (it uses the process's thread budget, GAN_THREADS).
 import json
 import sys
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 import numpy as np
 
-from gan.data.cache import to_unit_range
 from gan.datasets import load_dataset
-from gan.evaluation.families import Digits, Drawn
-from gan.evaluation.metrics import flag_scores
+from gan.evaluation.families import measure_without_figures
 from gan.params import load_params
 from gan.threads import apply_budget
 from gan.training.config import ExperimentConfig
@@ -43,10 +40,7 @@ def main(name: str, overrides: str, variant: str) -> None:
         rng = np.random.default_rng(params["evaluate"]["seed"])
         labels = np.arange(1000) % 10 if config.conditional else None
         samples = trainer.gan.sample(sample_noise(config, 1000, rng), labels, network=network)
-        if family == "flags":
-            return flag_scores(samples, to_unit_range(np.load(reference / "images.npy")))
-        with TemporaryDirectory() as figures:
-            return Digits().measure(Drawn(samples, labels, data, reference, config.digits, "", Path(figures)))
+        return measure_without_figures(samples, labels, data, reference, config.digits)
 
     def snapshot(seconds: float) -> None:
         gan = trainer.gan
