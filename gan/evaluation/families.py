@@ -17,7 +17,6 @@ generator had drawn them (``training.json``): the scores of a generator that
 reproduces its training data, beside which the report lists the experiments.
 """
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +56,14 @@ class Drawn:
     """What ``measure`` gets: ``samples`` in data units, the ``labels`` they
     were asked for (conditional generators), the training ``dataset``, the
     ``reference`` folder, the ``digits`` the experiment trains on (labelled
-    data), a figure ``title`` and the ``figures`` folder."""
+    data), a figure ``title`` and the ``figures`` folder (None: draw none)."""
     samples: np.ndarray
     labels: np.ndarray | None
     dataset: Dataset
     reference: Path
     digits: list[int]
     title: str
-    figures: Path
+    figures: Path | None
 
 
 class Sine:
@@ -73,7 +72,8 @@ class Sine:
         return "x ~ uniform on [0, 2 pi]"
 
     def measure(self, drawn: Drawn) -> dict:
-        figures.sine_figure(drawn.samples, drawn.dataset.data(), drawn.title, drawn.figures / "sine.png")
+        if drawn.figures:
+            figures.sine_figure(drawn.samples, drawn.dataset.data(), drawn.title, drawn.figures / "sine.png")
         return sine_scores(drawn.samples)
 
 
@@ -86,7 +86,8 @@ class Mixture:
     def measure(self, drawn):
         modes = read_json(drawn.reference / "modes.json", "evaluation reference")
         centers = np.array(modes["centers"])
-        figures.modes_figure(drawn.samples, centers, modes["mode_std"], drawn.title, drawn.figures / "modes.png")
+        if drawn.figures:
+            figures.modes_figure(drawn.samples, centers, modes["mode_std"], drawn.title, drawn.figures / "modes.png")
         return mode_scores(drawn.samples, centers, modes["mode_std"])
 
 
@@ -111,7 +112,8 @@ class Digits:
         features = classifier.features(drawn.samples)
         probs = classifier.probabilities(drawn.samples)
         precision, recall = precision_recall(test_features, features)
-        figures.class_histogram(probs.argmax(axis=1), drawn.title, drawn.figures / "classes.png")
+        if drawn.figures:
+            figures.class_histogram(probs.argmax(axis=1), drawn.title, drawn.figures / "classes.png")
         metrics = {"fcd": frechet_distance_of(features, test_features), **classifier_scores(probs),
                    "precision": precision, "recall": recall}
         if drawn.labels is not None:
@@ -130,7 +132,9 @@ class Flags:
         real = to_unit_range(np.load(drawn.reference / "images.npy"))
         names = read_json(drawn.reference / "names.json", "evaluation reference")
         index, dist = nearest_neighbours(drawn.samples, real)
-        figures.nearest_figure(drawn.samples, real, index, dist, names, drawn.title, drawn.figures / "nearest.png")
+        if drawn.figures:
+            figures.nearest_figure(drawn.samples, real, index, dist, names, drawn.title,
+                                   drawn.figures / "nearest.png")
         return flag_scores(drawn.samples, real, nearest=(index, dist))
 
 
@@ -164,10 +168,9 @@ def measure_training_rows(train: Dataset, reference: Path, settings: EvaluatorPa
 def measure_without_figures(samples: np.ndarray, labels: np.ndarray | None, dataset: Dataset, reference: Path,
                             digits: list[int]) -> dict:
     """``measure`` of the family of ``dataset`` (arguments as in ``Drawn``),
-    rounded to 6 digits; the figures it draws are not kept."""
-    with tempfile.TemporaryDirectory() as scratch:
-        drawn = Drawn(samples, labels, dataset, reference, digits, "", Path(scratch))
-        return rounded(MEASURES[dataset.space.family].measure(drawn))
+    rounded to 6 digits, without drawing its figures."""
+    drawn = Drawn(samples, labels, dataset, reference, digits, "", None)
+    return rounded(MEASURES[dataset.space.family].measure(drawn))
 
 
 def rounded(metrics: dict) -> dict:

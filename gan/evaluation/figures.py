@@ -124,21 +124,23 @@ def class_histogram(predicted: np.ndarray, title: str, path: Path) -> None:
 
 def nearest_figure(samples: np.ndarray, train: np.ndarray, index: np.ndarray, dist: np.ndarray,
                    names: list[str], title: str, path: Path, count: int = 24) -> None:
-    """Pairs: generated flag | nearest training flag, named with the distance."""
-    cols = 6
-    rows = (count + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols * 2, figsize=(cols * 2 * 1.1, rows * 1.45), squeeze=False)
-    for i in range(rows * cols):
-        left, right = axes[i // cols, 2 * (i % cols)], axes[i // cols, 2 * (i % cols) + 1]
-        left.axis("off")
-        right.axis("off")
-        if i >= min(count, len(samples)):
-            continue
-        show_grid(left, samples[i:i + 1], 1)
-        show_grid(right, train[index[i]:index[i] + 1], 1)
-        left.set_title(f"d={dist[i]:.1f}", fontsize=7)
-        right.set_title(names[index[i]][:14], fontsize=7)
-    fig.suptitle(title)
+    """Pairs: generated flag | nearest training flag, named with the distance,
+    drawn as one picture (an axes per flag takes seconds to lay out)."""
+    cols, gap, band = 6, 8, 10  # pairs per row; pixels between pairs and above each pair for its labels
+    n = min(count, len(samples))
+    pixels = to_pixels(np.stack([samples[:n], train[index[:n]]], axis=1).reshape(2 * n, *samples.shape[1:]))
+    c, h, w = pixels.shape[1:]
+    pairs = np.stack([np.pad(image_grid(pixels[2 * i:2 * i + 2], 2, fill=255), ((band, 0), (0, 0), (0, 0)),
+                             constant_values=255).transpose(2, 0, 1) for i in range(n)])
+    picture = image_grid(pairs, cols, gap=gap, fill=255)
+    fig, ax = plt.subplots(figsize=(13, 13 * picture.shape[0] / picture.shape[1] + 0.6))
+    ax.imshow(picture[..., 0] if c == 1 else picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    for i in range(n):
+        y, x = (i // cols) * (h + band + gap) + band - 1, (i % cols) * (2 * w + 1 + gap)
+        ax.text(x + w / 2, y, f"d={dist[i]:.1f}", ha="center", va="bottom", fontsize=7)
+        ax.text(x + w * 1.5 + 1, y, names[index[i]][:14], ha="center", va="bottom", fontsize=7)
+    ax.axis("off")
+    ax.set_title(title)
     save_figure(fig, path)
 
 
