@@ -1,7 +1,7 @@
 """The figures of docs/limits.md, from the curves measured at every snapshot
 (``*_curves.tsv`` here: one row per experiment, variant and epoch, each
 metric of G's weight average ``_ema`` and of its trained weights ``_raw``)
-and from the default run's flags_rgb_dcgan samples in results/.
+and from the default run's results/.
 
     python docs/figures/limits.py      # from the project root, after dvc repro
 """
@@ -15,6 +15,7 @@ from gan.data.cache import to_unit_range
 from gan.evaluation.figures import plt, save_figure
 from gan.evaluation.metrics import colour_histogram, palette_distance
 from gan.files import read_json
+from gan.params import load_params
 
 HERE = Path(__file__).parent
 
@@ -54,6 +55,22 @@ def dcgan_figure() -> None:
     save_figure(fig, HERE / "mnist_dcgan_fcd.png")
 
 
+def mnist_figure() -> None:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    mnist = curves("mnist_curves.tsv")
+    plot_curves(ax, mnist, "recall_ema", {"e200": "G's weight average (the samples)"})
+    plot_curves(ax, mnist, "recall_raw", {"e200": "G's trained weights"})
+    epochs = load_params("params.yaml")["experiments"]["mnist"]["epochs"]
+    recall = read_json("results/mnist/metrics.json", "metrics file")["recall"]
+    ax.plot([epochs], [recall], "k*", markersize=12, label=f"default run: {epochs} epochs, recall {recall:.3f}")
+    ax.axhline(0.3, color="grey", linestyle=":")
+    ax.text(5, 0.31, "goal 0.3", color="grey", fontsize=8)
+    ax.set_ylabel("recall (1,000 samples against the test digits)")
+    ax.set_title("mnist (the seed's MLP, pac 2, ema 0.999)")
+    ax.legend(fontsize=8)
+    save_figure(fig, HERE / "mnist_recall.png")
+
+
 def flags_figure() -> None:
     real = to_unit_range(np.load("results/evaluator/flags_rgb/images.npy"))
     samples = np.load("results/flags_rgb_dcgan/samples.npy").reshape(-1, *real.shape[1:])
@@ -70,6 +87,9 @@ def flags_figure() -> None:
     flags = curves("flags_rgb_dcgan_curves.tsv")
     plot_curves(right, flags, "palette_distance_ema", {"e400": "G's weight average (the samples)"})
     plot_curves(right, flags, "palette_distance_raw", {"e400": "G's trained weights"})
+    epochs = load_params("params.yaml")["experiments"]["flags_rgb_dcgan"]["epochs"]
+    distance = read_json("results/flags_rgb_dcgan/metrics.json", "metrics file")["palette_distance"]
+    right.plot([epochs], [distance], "k*", markersize=12, label=f"default run: {epochs} epochs, {distance:.3f}")
     right.legend(fontsize=8)
     halves = [palette_distance(real[order[:128]], real[order[128:]])
               for order in (np.random.default_rng(seed).permutation(len(real)) for seed in range(5))]
@@ -83,4 +103,5 @@ def flags_figure() -> None:
 
 if __name__ == "__main__":
     dcgan_figure()
+    mnist_figure()
     flags_figure()
