@@ -38,6 +38,17 @@ def plot_curves(ax, grouped: dict[str, list[dict]], metric: str, labels: dict[st
     ax.grid(alpha=0.3)
 
 
+def plot_default_run(ax, grouped: dict[str, list[dict]], variant: str, metric: str, experiment: str) -> None:
+    """``metric`` of G's weight average and of its trained weights per epoch in
+    ``variant``'s curve, and the default run's value at its epochs (a star)."""
+    plot_curves(ax, grouped, f"{metric}_ema", {variant: "G's weight average (the samples)"})
+    plot_curves(ax, grouped, f"{metric}_raw", {variant: "G's trained weights"})
+    epochs = load_params("params.yaml")["experiments"][experiment]["epochs"]
+    value = read_json(f"results/{experiment}/metrics.json", "metrics file")[metric]
+    ax.plot([epochs], [value], "k*", markersize=12, label=f"default run: {epochs} epochs, {metric} {value:.3f}")
+    ax.legend(fontsize=8)
+
+
 def dcgan_figure() -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     plot_curves(ax, curves("mnist_dcgan_curves.tsv"), "fcd_ema", {
@@ -57,17 +68,11 @@ def dcgan_figure() -> None:
 
 def mnist_figure() -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
-    mnist = curves("mnist_curves.tsv")
-    plot_curves(ax, mnist, "recall_ema", {"e200": "G's weight average (the samples)"})
-    plot_curves(ax, mnist, "recall_raw", {"e200": "G's trained weights"})
-    epochs = load_params("params.yaml")["experiments"]["mnist"]["epochs"]
-    recall = read_json("results/mnist/metrics.json", "metrics file")["recall"]
-    ax.plot([epochs], [recall], "k*", markersize=12, label=f"default run: {epochs} epochs, recall {recall:.3f}")
+    plot_default_run(ax, curves("mnist_curves.tsv"), "e200", "recall", "mnist")
     ax.axhline(0.3, color="grey", linestyle=":")
     ax.text(5, 0.31, "goal 0.3", color="grey", fontsize=8)
     ax.set_ylabel("recall (1,000 samples against the test digits)")
     ax.set_title("mnist (the seed's MLP, pac 2, ema 0.999)")
-    ax.legend(fontsize=8)
     save_figure(fig, HERE / "mnist_recall.png")
 
 
@@ -84,13 +89,7 @@ def flags_figure() -> None:
     left.set_xlabel("hue bin start (degrees) of the saturated pixels")
     left.set_ylabel("share")
     left.set_title("hues: training flags (filled), samples (hatched)")
-    flags = curves("flags_rgb_dcgan_curves.tsv")
-    plot_curves(right, flags, "palette_distance_ema", {"e400": "G's weight average (the samples)"})
-    plot_curves(right, flags, "palette_distance_raw", {"e400": "G's trained weights"})
-    epochs = load_params("params.yaml")["experiments"]["flags_rgb_dcgan"]["epochs"]
-    distance = read_json("results/flags_rgb_dcgan/metrics.json", "metrics file")["palette_distance"]
-    right.plot([epochs], [distance], "k*", markersize=12, label=f"default run: {epochs} epochs, {distance:.3f}")
-    right.legend(fontsize=8)
+    plot_default_run(right, curves("flags_rgb_dcgan_curves.tsv"), "e400", "palette_distance", "flags_rgb_dcgan")
     halves = [palette_distance(real[order[:128]], real[order[128:]])
               for order in (np.random.default_rng(seed).permutation(len(real)) for seed in range(5))]
     right.axhspan(min(halves), max(halves), color="green", alpha=0.2)
