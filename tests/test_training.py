@@ -276,3 +276,7 @@ def test_the_gan_commands_run_an_experiment_end_to_end(workdir, gan_cli):
     assert "| tiny | 3 |" in budget and "| sine | 2 |" in budget and f"| **total** | | {sum(seconds):.0f} (" in budget
     assert "](../res/tiny/figures/samples.png)" in report
     assert (workdir / "rep/losses/flags.tsv").read_text().startswith("experiment\tnetwork\tepoch\tloss\ntiny\tD\t1\t")
+    (workdir / "res/evaluator/sine/training.json").unlink()  # a reference without its training-data row
+    code, _, err = gan_cli("report", "--to", "rep2", "--params", "mine.yaml", "--out", "res")
+    one_line_error(code, err, "res/evaluator/sine/training.json", "gan evaluator sine")
+    assert not (workdir / "rep2").exists()

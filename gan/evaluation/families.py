@@ -10,8 +10,9 @@ training cache and the reference cache params.yaml names:
   the reference (test) cache, and its features of that cache;
 * flags: the reference flags and their names.
 
-``measure`` computes the family's metrics of generated samples and draws its
-own figure; its metric and figure names are the ones FAMILIES declares.
+``measure`` computes the family's metrics of generated samples and, given a
+figures folder, draws its own figure; its metric and figure names are the
+ones FAMILIES declares.
 ``build_reference`` also measures ``samples`` training rows as if a
 generator had drawn them (``training.json``): the scores of a generator that
 reproduces its training data, beside which the report lists the experiments.

@@ -54,16 +54,16 @@ def write_report(experiments: list[str], results: str | Path, out: str | Path) -
         raise GanError(f"no metrics for {', '.join(missing)} in {results}; run 'gan evaluate' on them first")
     out = Path(out)
     runs = {name: read_model_config(results / name / "train") for name in experiments}
+    families = {family.name: members for family in FAMILIES.values()
+                if (members := [name for name, (_, space) in runs.items() if space.family == family.name])}
     lines = ["# Results", "", "![summary](summary.png)", ""]
-    with atomic_dir(out / "losses") as losses:
-        for family in FAMILIES.values():
-            members = [name for name, (_, space) in runs.items() if space.family == family.name]
-            if not members:
-                continue
-            lines += [f"## {family.name}", "", _family_table(family, members, runs, results), ""]
-            lines += _evaluator_lines(results, {runs[name][0].dataset for name in members})
-            _write_losses(members, results, losses / f"{family.name}.tsv")
+    for family, members in families.items():  # every table is read before anything is written
+        lines += [f"## {family}", "", _family_table(FAMILIES[family], members, runs, results), ""]
+        lines += _evaluator_lines(results, {runs[name][0].dataset for name in members})
     lines += _average_lines(runs, results) + _budget_lines(runs, results)
+    with atomic_dir(out / "losses") as losses:
+        for family, members in families.items():
+            _write_losses(members, results, losses / f"{family}.tsv")
     link = Path(os.path.relpath(results, out))
     lines += ["## Samples and losses", ""]
     for name in experiments:
@@ -80,9 +80,8 @@ def _family_table(family, members: list[str], runs: dict, results: Path) -> str:
     reproduced its data would score."""
     rows = {name: read_json(results / name / "metrics.json", "metrics file") for name in members}
     for dataset in dict.fromkeys(runs[name][0].dataset for name in members):
-        path = results / "evaluator" / dataset / "training.json"
-        if path.is_file():
-            rows[f"*training data ({dataset})*"] = read_json(path, "metrics file")
+        rows[f"*training data ({dataset})*"] = read_json(results / "evaluator" / dataset / "training.json",
+                                                         f"training-data metrics; run 'gan evaluator {dataset}'")
     extra = [c for name in members for c in OBJECTIVES[runs[name][0].loss].columns]
     columns = [*family.metrics, *family.conditional_metrics, *LOGGED, *dict.fromkeys(extra), "train_seconds"]
     return metrics_table(rows, [c for c in columns if any(c in m for m in rows.values())])
