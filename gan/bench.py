@@ -3,8 +3,11 @@ step comes to it.  Every figure is the median of several timed repeats after
 a warm-up, with min and max; ratios are taken within one run."""
 
 import dataclasses
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -14,14 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from gan.data.flatten import flatten_folder
-from gan.datasets import Dataset
+from gan.datasets import Dataset, load_dataset
 from gan.nn import Conv2d, ConvTranspose2d, Linear, MinibatchDiscrimination, Sequential
-from gan.training.config import ExperimentConfig
+from gan.threads import BLAS_SPIN, apply_budget
+from gan.training.config import ExperimentConfig, read_experiment
 from gan.training.trainer import Trainer
 
 STEPS = (("mnist_step", "mnist", (128, 32)), ("flags_rgb_step", "flags_rgb", (32,)),
          ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,)), ("mnist_dcgan_step", "mnist_dcgan", (64,)))
 EXPERIMENTS = tuple(name for _, name, _ in STEPS)  # whose training steps are timed
+SPIN_STEPS = (("flags_rgb", 32), ("mnist", 128))  # timed with OpenBLAS's spin time and the lab's
+OPENBLAS_SPIN = "28"  # OpenBLAS's own OPENBLAS_THREAD_TIMEOUT: 2^28 cycles
 
 
 def timed(func: Callable[[], object], repeats: int, warmup: int = 1) -> dict[str, float]:
@@ -91,6 +97,36 @@ def bench_step(name: str, config: ExperimentConfig, data: Dataset, batch: int, r
             "gflops": flops / t["median_s"] / 1e9}
 
 
+def load_experiment(params_file: str | Path, data_root: str | Path, name: str) -> tuple[ExperimentConfig, Dataset]:
+    """Experiment ``name``'s settings and its training data under ``data_root``."""
+    config, family = read_experiment(name, params_file)
+    return config, load_dataset(family.name, Path(data_root) / config.dataset)
+
+
+def print_step_ms(params_file: str, data_root: str, name: str, batch: int, repeats: int) -> None:
+    """Print ``bench_step``'s JSON for experiment ``name``: what ``bench_blas_spin`` runs in each child."""
+    apply_budget()
+    print(json.dumps(bench_step(name, *load_experiment(params_file, data_root, name), batch, repeats)))
+
+
+def bench_blas_spin(params_file: str | Path, data_root: str | Path, repeats: int) -> dict:
+    """Step ms of each of ``SPIN_STEPS`` with OpenBLAS's spin time and with
+    the lab's ``BLAS_SPIN``, each in a fresh process (OpenBLAS reads
+    OPENBLAS_THREAD_TIMEOUT when it loads); the two runs alternate."""
+    result = {}
+    for name, batch in SPIN_STEPS:
+        runs = {}
+        for label, spin in (("openblas_spin", OPENBLAS_SPIN), ("lab_spin", BLAS_SPIN)):
+            code = ("from gan.bench import print_step_ms; "
+                    f"print_step_ms({str(params_file)!r}, {str(data_root)!r}, {name!r}, {batch}, {repeats})")
+            child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                   env=os.environ | {"OPENBLAS_THREAD_TIMEOUT": spin})
+            runs[label] = json.loads(child.stdout)["step_ms"]
+        result[name] = {"batch": batch, "openblas_spin_ms": runs["openblas_spin"], "lab_spin_ms": runs["lab_spin"],
+                        "speedup": runs["openblas_spin"] / runs["lab_spin"]}
+    return {"openblas_thread_timeout": {"openblas": OPENBLAS_SPIN, "lab": BLAS_SPIN}} | result
+
+
 def minibatch_loop_reference(layer: MinibatchDiscrimination, x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """The layer written plainly, one kernel at a time: forward, then backward."""
     n, a = x.shape
@@ -142,10 +178,11 @@ def bench_flatten(sample: Path, count: int = 70_000, repeats: int = 3) -> dict:
         return result
 
 
-def run_bench(experiments: dict[str, tuple[ExperimentConfig, Dataset]], sample: Path, repeats: int = 10,
-              flatten_images: int = 70_000, log=print) -> dict:
+def run_bench(experiments: dict[str, tuple[ExperimentConfig, Dataset]], sample: Path, spin_from: tuple[str, str],
+              repeats: int = 10, flatten_images: int = 70_000, log=print) -> dict:
     """The whole benchmark as one JSON-ready dict; ``experiments`` maps each
-    of ``EXPERIMENTS`` to its settings and training data."""
+    of ``EXPERIMENTS`` to its settings and training data, ``spin_from`` is
+    the (params file, data root) the spin figure's child processes read."""
     log("sgemm ...")
     sgemm = sgemm_gflops()
     result = {"sgemm_gflops": sgemm["gflops"], "sgemm": sgemm}
@@ -157,6 +194,8 @@ def run_bench(experiments: dict[str, tuple[ExperimentConfig, Dataset]], sample: 
             run["ratio_to_sgemm"] = run["gflops"] / sgemm["gflops"]
             runs.append(run)
         result[key] = runs if len(runs) > 1 else runs[0]
+    log("OpenBLAS spin time: steps in fresh processes ...")
+    result["blas_spin"] = bench_blas_spin(*spin_from, repeats)
     log("minibatch discrimination ...")
     result["minibatch_discrimination"] = bench_minibatch(repeats)
     log(f"flatten of {flatten_images} JPGs ...")

@@ -6,15 +6,27 @@ otherwise the cores the process may run on (its CPU affinity).
 independent slices run in parallel) has at most that many threads.  Two runs
 side by side, such as ``GAN_THREADS=1 dvc queue start -j 2`` on 2 cores, then
 share the cores instead of fighting over them.
+
+OpenBLAS's idle threads spin for about 2^28 cycles (0.1 s) after each
+multiply before they sleep, and a training step does elementwise work between
+its multiplies: the spinning thread takes a core from it.  ``BLAS_SPIN`` sets
+OPENBLAS_THREAD_TIMEOUT (2^16 cycles, some 25 microseconds) unless the
+environment already does.  OpenBLAS reads it when NumPy loads it, so
+``gan/__init__.py`` imports this module before anything imports NumPy
+(docs/performance.md measures it; ``gan bench`` reports it).
 """
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
-import numpy as np  # noqa: F401  (loads BLAS, so that its threads can be limited)
-from threadpoolctl import threadpool_limits
+BLAS_SPIN = "16"
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_SPIN)
+
+from collections.abc import Callable, Sequence  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from functools import cache  # noqa: E402
+
+import numpy as np  # noqa: E402, F401  (loads BLAS, so that its threads can be limited)
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 def _budget() -> int:

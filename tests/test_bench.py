@@ -85,3 +85,8 @@ def test_bench_prints_consistent_json(caches):
     assert bench["flatten"]["images"] == 300 and bench["flatten"]["all_cores"]["images_per_s"] > 0
     mbd = bench["minibatch_discrimination"]
     assert mbd["speedup"] == pytest.approx(mbd["loop_ms"] / mbd["layer_ms"])
+    spin = bench["blas_spin"]
+    assert spin["openblas_thread_timeout"] == {"openblas": "28", "lab": "16"}
+    for name, batch in (("flags_rgb", 32), ("mnist", 128)):
+        assert spin[name]["batch"] == batch
+        assert spin[name]["speedup"] == pytest.approx(spin[name]["openblas_spin_ms"] / spin[name]["lab_spin_ms"])

@@ -89,3 +89,25 @@ def test_the_thread_budget_limits_blas_and_the_pool():
     bad = budget_of({"GAN_THREADS": "0"})
     assert bad.returncode == 1 and bad.stderr.strip() == "error: GAN_THREADS must be a whole number of threads, " \
                                                          "at least 1, got '0'"
+
+
+def spin_when_numpy_loads(env: dict) -> str:
+    """OPENBLAS_THREAD_TIMEOUT as it stands when a fresh process importing a gan module first imports NumPy."""
+    code = ("import os, sys\n"
+            "class Watch:\n"
+            "    seen = None\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'numpy' and Watch.seen is None:\n"
+            "            Watch.seen = os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')\n"
+            "sys.meta_path.insert(0, Watch())\n"
+            "import gan.training.trainer\n"
+            "print(Watch.seen)")
+    clean = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=clean | env).stdout.strip()
+
+
+def test_openblas_spin_time_is_set_before_numpy_loads():
+    from gan.threads import BLAS_SPIN
+    assert spin_when_numpy_loads({}) == BLAS_SPIN == "16"
+    assert spin_when_numpy_loads({"OPENBLAS_THREAD_TIMEOUT": "20"}) == "20", "the environment's own value wins"

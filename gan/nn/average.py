@@ -2,9 +2,11 @@
 a gradient-free copy whose parameters follow the trained model's."""
 
 import copy
+from functools import partial
 
 import numpy as np
 
+from gan.nn.chunked import ChunkedUpdate
 from gan.nn.sequential import Sequential
 
 
@@ -15,24 +17,23 @@ class WeightAverage:
     to the initial weights: for t below (10 decay - 1) / (1 - decay) (8,991
     at 0.999) d_t is the warm-up term and the average spans about the last
     t / 9 updates, whatever ``decay`` is.  Buffers (batch-norm running
-    statistics) are copied from ``source``."""
+    statistics) are copied from ``source``.  The update is written
+    a += (1 - d_t)(p - a) and runs chunk by chunk (``gan.nn.chunked``)."""
 
     def __init__(self, source: Sequential, decay: float):
         if not 0 < decay < 1:
             raise ValueError(f"decay must be in (0, 1), got {decay}")
         self.source, self.decay, self.t = source, decay, 0
         self.model = copy.deepcopy(source)
-        self._pairs = [(layer.params[k], source_layer.params[k])
-                       for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.params]
-        self._scratch = [np.empty_like(param) for param, _ in self._pairs]  # (1 - d) p_t, allocated once
+        self._chunks = ChunkedUpdate([(layer.params[k], source_layer.params[k])
+                                      for layer, source_layer in zip(self.model.layers, source.layers)
+                                      for k in layer.params])
         self._buffers = [(layer.buffers[k], source_layer.buffers[k])
                          for layer, source_layer in zip(self.model.layers, source.layers) for k in layer.buffers]
 
     def update(self) -> None:
         d = min(self.decay, (1 + self.t) / (10 + self.t))
-        for (average, param), scratch in zip(self._pairs, self._scratch):
-            average *= d
-            average += np.multiply(param, 1 - d, out=scratch)
+        self._chunks.run(partial(_average_update, weight=1 - d))
         for average, buffer in self._buffers:
             average[...] = buffer
         self.t += 1
@@ -45,3 +46,12 @@ class WeightAverage:
             raise ValueError("weight average state has no 't'")
         self.model.load_state_dict({k: v for k, v in state.items() if k != "t"})
         self.t = int(state["t"])
+
+
+def _average_update(slices, scratch, weight) -> None:
+    """a += weight (p - a) on (a, p) slices, in place."""
+    for average, param in slices:
+        tmp = scratch[:average.size]
+        np.subtract(param, average, out=tmp)
+        tmp *= weight
+        average += tmp

@@ -5,7 +5,7 @@ from functools import partial
 
 import numpy as np
 
-from gan.threads import WORKERS, run_parallel
+from gan.nn.chunked import ChunkedUpdate
 
 
 class Optimizer:
@@ -73,12 +73,9 @@ class Adam(Optimizer):
     p -= lr_t * m / (sqrt(v) + eps_t), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t),
     eps_t = eps sqrt(1 - b2^t), which is the same update exactly.
 
-    The update is elementwise and memory-bound, so it runs over slices of
-    ``CHUNK`` elements (its temporaries stay in cache) spread over a few
-    threads (NumPy releases the GIL); the result does not depend on the split.
+    The update is elementwise and memory-bound: it runs chunk by chunk
+    (``gan.nn.chunked``).
     """
-
-    CHUNK = 1 << 17
 
     def __init__(self, parameters, lr: float = 1e-3, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-8):
@@ -87,20 +84,14 @@ class Adam(Optimizer):
         self.t = 0
         self.m = [np.zeros_like(p) for p, _ in self.parameters]
         self.v = [np.zeros_like(p) for p, _ in self.parameters]
-        slices = [tuple(a.reshape(-1)[i:i + self.CHUNK] for a in (p, g, m, v))
-                  for (p, g), m, v in zip(self.parameters, self.m, self.v)
-                  for i in range(0, p.size, self.CHUNK)]
-        workers = max(1, min(WORKERS, len(slices)))
-        self._groups = [slices[i::workers] for i in range(workers)]
-        dtype = np.result_type(*[p for p, _ in self.parameters]) if self.parameters else np.float32
-        self._scratch = [np.empty(self.CHUNK, dtype=dtype) for _ in self._groups]
+        self._chunks = ChunkedUpdate([(p, g, m, v) for (p, g), m, v in zip(self.parameters, self.m, self.v)])
 
     def step(self):
         self.t += 1
         root = np.sqrt(1 - self.beta2 ** self.t)
         lr_t, eps_t = self.lr * root / (1 - self.beta1 ** self.t), self.eps * root
         update = partial(_adam_update, beta1=self.beta1, beta2=self.beta2, lr_t=lr_t, eps_t=eps_t)
-        run_parallel(update, self._groups, self._scratch)
+        self._chunks.run(update)
 
     def state_dict(self):
         slots = {f"m.{i}": m for i, m in enumerate(self.m)} | {f"v.{i}": v for i, v in enumerate(self.v)}
