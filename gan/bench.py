@@ -27,6 +27,7 @@ STEPS = (("mnist_step", "mnist", (128, 32)), ("flags_rgb_step", "flags_rgb", (32
          ("flags_rgb_tv_mbd_step", "flags_rgb_tv_mbd", (32,)), ("mnist_dcgan_step", "mnist_dcgan", (64,)))
 EXPERIMENTS = tuple(name for _, name, _ in STEPS)  # whose training steps are timed
 SPIN_STEPS = (("flags_rgb", 32), ("mnist", 128))  # timed with OpenBLAS's spin time and the lab's
+STEP_WARMUP = 30  # untimed steps before a step is timed
 OPENBLAS_SPIN = "28"  # OpenBLAS's own OPENBLAS_THREAD_TIMEOUT: 2^28 cycles
 
 
@@ -86,11 +87,14 @@ def step_flops(trainer: Trainer, batch: int) -> int:
 
 
 def bench_step(name: str, config: ExperimentConfig, data: Dataset, batch: int, repeats: int) -> dict:
-    """Samples/s and achieved GFLOP/s of full training steps of ``config`` at ``batch`` on ``data``."""
+    """Samples/s and achieved GFLOP/s of full training steps of ``config`` at
+    ``batch`` on ``data``, timed after ``STEP_WARMUP`` untimed steps (a new
+    model's first steps run slower: the flags step took 39 ms over steps 3
+    to 13 and 32.5 ms from step 30 on)."""
     config = dataclasses.replace(config, batch_size=batch)
     trainer = Trainer(config, data, name)
     reals = [data.rows[i * batch:(i + 1) * batch] for i in range(config.d_steps)]
-    t = timed(lambda: trainer.step(reals), repeats, warmup=3)
+    t = timed(lambda: trainer.step(reals), repeats, warmup=STEP_WARMUP)
     flops = step_flops(trainer, batch)
     return {"batch": batch, "samples_per_s": batch / t["median_s"], "step_ms": 1e3 * t["median_s"],
             "step_ms_min": 1e3 * t["min_s"], "step_ms_max": 1e3 * t["max_s"], "gflop_per_step": flops / 1e9,
@@ -112,7 +116,7 @@ def print_step_ms(params_file: str, data_root: str, name: str, batch: int, repea
 def bench_blas_spin(params_file: str | Path, data_root: str | Path, repeats: int) -> dict:
     """Step ms of each of ``SPIN_STEPS`` with OpenBLAS's spin time and with
     the lab's ``BLAS_SPIN``, each in a fresh process (OpenBLAS reads
-    OPENBLAS_THREAD_TIMEOUT when it loads); the two runs alternate."""
+    OPENBLAS_THREAD_TIMEOUT when it loads), one after the other."""
     result = {}
     for name, batch in SPIN_STEPS:
         runs = {}
