@@ -70,7 +70,7 @@ def test_shapes_that_do_not_fit_are_named():
 
 def test_a_packed_conv_d_with_the_samples_channels_names_pac():
     """pac 2 on 1x4x4 images: D's input is 32 features, so 'reshape 1 4 4' no
-    longer fits and the error says why."""
+    longer fits and the error says why; an error pac does not cause has no such hint."""
     config = {"dataset": "d", "generator": ["linear out", "tanh"], "noise_size": 2, "batch_size": 4, "drop_last": True,
               "epochs": 1, "discriminator": ["reshape 1 4 4", "conv 2 3 1 1", "flatten", "linear out"]}
     space = SampleSpace("flags", (1, 4, 4))
@@ -80,3 +80,7 @@ def test_a_packed_conv_d_with_the_samples_channels_names_pac():
         build_gan(ExperimentConfig.from_params("x", config | {"pac": 2}), space, np.random.default_rng(0))
     packed = config | {"pac": 2, "discriminator": ["reshape 2 4 4", "conv 2 3 1 1", "flatten", "linear out"]}
     assert build_gan(ExperimentConfig.from_params("x", packed), space, np.random.default_rng(0)).discriminator
+    unfit = config | {"pac": 2, "discriminator": ["linear 8", "conv 2 3 1 1", "flatten", "linear out"]}
+    with pytest.raises(GanError, match=r"item 1, 'conv 2 3 1 1', does not fit here: conv takes C x H x W samples, "
+                                       r"got 8 \(add reshape C H W\)$"):  # wrong with or without pac: no pac hint
+        build_gan(ExperimentConfig.from_params("x", unfit), space, np.random.default_rng(0))

@@ -89,7 +89,7 @@ def flags_figure() -> None:
     left.set_xlabel("hue bin start (degrees) of the saturated pixels")
     left.set_ylabel("share")
     left.set_title("hues: training flags (filled), samples (hatched)")
-    plot_default_run(right, curves("flags_rgb_dcgan_curves.tsv"), "e400", "palette_distance", "flags_rgb_dcgan")
+    plot_default_run(right, curves("flags_rgb_dcgan_curves.tsv"), "e700", "palette_distance", "flags_rgb_dcgan")
     halves = [palette_distance(real[order[:128]], real[order[128:]])
               for order in (np.random.default_rng(seed).permutation(len(real)) for seed in range(5))]
     right.axhspan(min(halves), max(halves), color="green", alpha=0.2)

@@ -101,7 +101,7 @@ def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Gener
     try:
         disc = build_network(config.discriminator, d_features, 1, rng, config.init, f"{where}.discriminator")
     except ParamsError as exc:
-        if config.pac == 1:
+        if config.pac == 1 or not _fits(config.discriminator, d_features // config.pac, config.init):
             raise
         raise ParamsError(f"{exc} (pac {config.pac}: D's input is {config.pac} samples side by side, {d_features} "
                           f"features; a convolutional D reshapes them to {config.pac} x the channels)") from None
@@ -117,6 +117,15 @@ def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Gener
 
     average = WeightAverage(gen, config.ema) if config.ema else None
     return GAN(config, space, gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes, average)
+
+
+def _fits(specs: list[str], in_features: int, init: str) -> bool:
+    """Whether ``specs`` build a D on ``in_features`` (what a failing packed D would see unpacked)."""
+    try:
+        build_network(specs, in_features, 1, np.random.default_rng(0), init, "unpacked")
+    except ParamsError:
+        return False
+    return True
 
 
 def read_model_config(folder: str | Path) -> tuple[ExperimentConfig, SampleSpace]:
