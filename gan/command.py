@@ -1,8 +1,9 @@
 """How every command runs: the ``gan`` CLI and the DVC stage scripts in pipeline/.
 
 ``run_or_exit`` limits BLAS to the process's thread budget (``gan.threads``),
-then runs the command: a GanError or an OSError becomes one line,
-``error: ...``, on stderr and exit status 1; Ctrl-C exits 130 and SIGTERM 143,
+then runs the command: a GanError or an OSError (and, as a last resort,
+MemoryError or RecursionError) becomes one line, ``error: ...``, on stderr
+and exit status 1; Ctrl-C exits 130 and SIGTERM 143,
 after the run's temporary outputs are removed.
 """
 
@@ -43,6 +44,10 @@ def run_or_exit(func, *args) -> None:
         _fail(f"error: {exc}", 1)
     except OSError as exc:
         _fail(f"error: {_os_error(exc)}", 1)
+    except MemoryError:  # the library bounds what inputs may ask for; this is the last line of defence
+        _fail("error: out of memory; the inputs ask for more than this machine has", 1)
+    except RecursionError:
+        _fail("error: an input is nested too deeply to read", 1)
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         _fail(f"{'terminated' if terminated else 'interrupted'}; earlier outputs are left as they were",

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.data.cache import load_cache, load_points, to_unit_range
+from gan.data.cache import MAX_CLASSES, load_cache, load_points, to_unit_range
 from gan.errors import GanError
-from gan.params import ParamsError, one_of, param, parse, section
+from gan.params import NAME, NAME_RULE, ParamsError, check_name, one_of, param, parse, section
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ FAMILIES = {f.name: f for f in (
 
 
 def _cache_name(value: str) -> str | None:
-    plain = value and "/" not in value and not value.startswith(".")
-    return None if plain else "must be the name of a cache folder in data/processed"
+    return None if NAME.fullmatch(value) else f"must be the name of a cache folder in data/processed ({NAME_RULE})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +70,7 @@ def dataset_entries(params: dict) -> dict[str, DatasetEntry]:
 
 def dataset_entry(params: dict, name: str, where: str) -> DatasetEntry:
     """The entry of dataset ``name``, or a ParamsError at ``where`` naming the known ones."""
+    check_name(name, where)
     entries = dataset_entries(params)
     if name not in entries:
         raise ParamsError(f"'{where}' must be one of the datasets ({', '.join(entries)}), got {name!r}")
@@ -118,6 +118,12 @@ class SampleSpace:
         if space.family not in FAMILIES or len(space.shape) not in (1, 3) or min(space.shape) < 1 \
                 or len(space.mean) != len(space.std) or space.classes < 0:
             raise ParamsError(f"'samples' is not a sample space: {values}")
+        stats = 0 if space.images else space.features  # points are standardised per coordinate
+        if len(space.mean) != stats or not all(map(math.isfinite, space.mean + space.std)) \
+                or not all(s > 0 for s in space.std):
+            raise ParamsError(f"'samples.mean' and 'samples.std' must be {stats} finite numbers each, std above 0")
+        if space.classes > MAX_CLASSES:
+            raise ParamsError(f"'samples.classes' {space.classes} is above the ceiling of {MAX_CLASSES}")
         return space
 
 

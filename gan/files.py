@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -190,12 +191,32 @@ def write_json(path: str | Path, value) -> None:
     write_text(path, json.dumps(value, indent=1) + "\n")
 
 
+MAX_JSON_BYTES = 64 << 20  # the lab's JSON files (configs, manifests, resume state) are far smaller
+
+
+def open_regular(path: str | Path):
+    """``path`` opened for binary reading, or a GanError if it is not a regular
+    file (a FIFO or device would block or never end)."""
+    f = open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK))
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        f.close()
+        raise GanError(f"{path}: not a regular file")
+    return f
+
+
 def read_json(path: str | Path, what: str = "JSON file"):
-    """The JSON value in ``path``, or a GanError naming the file and what is wrong."""
+    """The JSON value in ``path``, or a GanError naming the file and what is
+    wrong (a FIFO, over ``MAX_JSON_BYTES``, nested too deeply included)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with open_regular(path) as f:
+            raw = f.read(MAX_JSON_BYTES + 1)
+        if len(raw) > MAX_JSON_BYTES:
+            raise GanError(f"{path}: {what} larger than {MAX_JSON_BYTES >> 20} MiB")
+        return json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise GanError(f"{path}: missing {what}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise GanError(f"{path}: not a readable {what} ({exc})") from None
+    except RecursionError:
+        raise GanError(f"{path}: not a readable {what} (nested too deeply)") from None

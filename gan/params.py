@@ -6,13 +6,18 @@ of the wrong type (floats must be finite) and values a field's check refuses,
 then runs the class's own ``check_values`` for rules that span keys.  Errors
 are ``ParamsError``s naming the key; ``read_section`` and ``naming_file``
 prefix the params file that was actually read.
+
+A params file is read within bounds (``MAX_PARAMS_BYTES``, ``MAX_DEPTH``,
+``MAX_VALUES`` with aliases expanded), refuses duplicate keys, and every name
+DVC pastes into a stage's shell command (``NAMED``) must match ``NAME``.
 """
 
 import math
 import re
+import reprlib
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, field, fields
 from pathlib import Path
@@ -20,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from gan.errors import GanError
+from gan.files import open_regular
 
 PARAMS_FILE = "params.yaml"
 
@@ -39,15 +45,97 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    """A mapping, refusing a key written twice (plain YAML keeps the last)."""
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            continue  # construct_mapping refuses it with its own message
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {shown(key)}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+MAX_PARAMS_BYTES = 1 << 20  # a params file over 1 MiB is refused unread (params.yaml is about 15 KB)
+MAX_DEPTH = 32              # nesting of mappings and lists
+MAX_VALUES = 100_000        # values with YAML aliases expanded: an alias bomb is refused, not expanded
+
+# The sections whose keys DVC pastes into stages' shell commands (dvc.yaml's
+# ${key}), and the values it pastes (${item.dataset}): all must be NAMEs.
+NAMED = ("data.sources", "data.toy", "datasets", "experiments")
+NAMED_VALUES = (("experiments", "dataset"), ("datasets", "reference"))
+NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+NAME_RULE = "lowercase letters, digits and _, starting with a letter, at most 64"
+
+
+_REPR = reprlib.Repr()  # (keyword arguments need Python 3.12)
+_REPR.maxstring = _REPR.maxother = 200
+
+
+def shown(value) -> str:
+    """``repr(value)`` cut short, for error messages about values of any size."""
+    return _REPR.repr(value)
+
+
 def load_yaml(text: str):
     return yaml.load(text, Loader=_Loader)
 
 
+def check_name(name, where: str) -> str:
+    """``name`` if it is a NAME, else a GanError naming the key ``where``
+    (e.g. 'experiments') it is a name of.  A name becomes a folder and a word
+    of a shell command, so nothing else may pass."""
+    if isinstance(name, str) and NAME.fullmatch(name):
+        return name
+    raise GanError(f"'{where}' name {shown(name)} is refused: names are {NAME_RULE}")
+
+
+def check_names(params: dict) -> None:
+    """Every key of the ``NAMED`` sections of loaded ``params``, and every
+    ``NAMED_VALUES`` value, is a NAME; else a GanError naming the key."""
+    for dotted in NAMED:
+        node = params
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        for name, entry in (node.items() if isinstance(node, dict) else ()):
+            check_name(name, dotted)
+            for owner, key in NAMED_VALUES:
+                if owner == dotted and isinstance(entry, dict) and key in entry:
+                    check_name(entry[key], f"{dotted}.{name}.{key}")
+
+
+def _count_values(value, depth: int, counted: dict) -> int:
+    """The values in ``value`` with shared (aliased) parts counted each time
+    they appear; a GanError past ``MAX_DEPTH`` or ``MAX_VALUES``."""
+    if depth > MAX_DEPTH:
+        raise GanError(f"nested deeper than {MAX_DEPTH} levels (or an alias refers to itself)")
+    if not isinstance(value, dict | list):
+        return 1
+    if id(value) not in counted:
+        items = value.values() if isinstance(value, dict) else value
+        total = 1
+        for item in items:
+            total += _count_values(item, depth + 1, counted)
+            if total > MAX_VALUES:
+                raise GanError(f"more than {MAX_VALUES:,} values with aliases expanded")
+        counted[id(value)] = total
+    return counted[id(value)]
+
+
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
-    """The params file as a mapping, or a GanError naming the file."""
+    """The params file as a mapping, within the bounds above and with every
+    name checked, or a GanError naming the file."""
     path = Path(path)
     try:
-        params = load_yaml(path.read_text(encoding="utf-8"))
+        with open_regular(path) as f:
+            raw = f.read(MAX_PARAMS_BYTES + 1)
+        if len(raw) > MAX_PARAMS_BYTES:
+            raise GanError(f"{path}: larger than {MAX_PARAMS_BYTES // 1024} KiB; refusing to parse it")
+        params = load_yaml(raw.decode("utf-8"))
     except FileNotFoundError:
         raise GanError(f"{path}: no such file (run from the project root, or pass --params)") from None
     except UnicodeDecodeError as exc:
@@ -55,9 +143,16 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict:
     except OSError as exc:
         raise GanError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise GanError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
+        raise GanError(f"{path}: not valid YAML ({' '.join(str(exc).split())[:300]})") from None
+    except RecursionError:
+        raise GanError(f"{path}: nested too deeply to read") from None
     if not isinstance(params, dict):
         raise GanError(f"{path}: expected a mapping at the top level")
+    try:
+        _count_values(params, 0, {})
+        check_names(params)
+    except GanError as exc:
+        raise GanError(f"{path}: {exc}") from None
     return params
 
 
@@ -69,7 +164,7 @@ def section(params: dict, dotted: str) -> dict:
             raise ParamsError(f"missing key '{'.'.join(dotted.split('.')[:i + 1])}'")
         node = node[key]
     if not isinstance(node, dict):
-        raise ParamsError(f"'{dotted}' must be a mapping, got {node!r}")
+        raise ParamsError(f"'{dotted}' must be a mapping, got {shown(node)}")
     return node
 
 
@@ -146,7 +241,7 @@ def parse(cls, values, where: str):
     """An instance of the dataclass ``cls`` from the mapping ``values`` found at
     ``where`` (e.g. 'experiments.mnist'), every key and value checked."""
     if not isinstance(values, dict):
-        raise ParamsError(f"'{where}' must be a mapping, got {values!r}")
+        raise ParamsError(f"'{where}' must be a mapping, got {shown(values)}")
     known = {f.name: f for f in fields(cls)}
     unknown = [key for key in values if key not in known]
     if unknown:
@@ -176,9 +271,9 @@ def validate(settings, where: str) -> None:
 def _check_field(f, kind, value, where: str) -> None:
     """ParamsError unless ``value`` has the field's type and passes its check."""
     if not _type_ok(value, kind):
-        raise ParamsError(f"'{where}.{f.name}' must be {_type_name(kind)}, got {value!r}")
+        raise ParamsError(f"'{where}.{f.name}' must be {_type_name(kind)}, got {shown(value)}")
     check = f.metadata.get("check")
     problem = check(value) if check else None
     if problem:
-        shown = "" if isinstance(value, list) else f", got {value!r}"
-        raise ParamsError(f"'{where}.{f.name}' {problem}{shown}")
+        got = "" if isinstance(value, list) else f", got {shown(value)}"
+        raise ParamsError(f"'{where}.{f.name}' {problem}{got}")

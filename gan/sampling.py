@@ -26,7 +26,11 @@ def draw_samples(model: str | Path, count: int, seed: int = 0, label: int | None
     labels = None
     if gan.classes:
         labels = np.full(count, label) if label is not None else rng.integers(0, gan.classes, count)
-    return gan.draw(count, rng, labels)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in one line
+        samples = gan.draw(count, rng, labels)
+    if not np.isfinite(samples).all():
+        raise GanError(f"{model}: the model draws NaN or Inf samples (finite weights too large to compute with)")
+    return samples
 
 
 def write_samples(model: str | Path, output: str | Path, count: int = 64, seed: int = 0,

@@ -5,10 +5,11 @@ Usage: python pipeline/toy.py NAME DEST
 
 from gan.command import run_stage
 from gan.data.toy import read_toy, write_toy
+from gan.params import check_name
 
 
 def main(name, dest):
-    return write_toy(read_toy(f"data.toy.{name}"), dest)
+    return write_toy(read_toy(f"data.toy.{check_name(name, 'data.toy')}"), dest)
 
 
 if __name__ == "__main__":

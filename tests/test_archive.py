@@ -1,10 +1,13 @@
 """Hostile archives: every link, special file and escaping name is refused by
 name before anything is written, through the real `gan data download`."""
 
+import bz2
+import gzip
 import io
 import random
 import stat
 import tarfile
+import time
 import zipfile
 
 import pytest
@@ -95,12 +98,13 @@ def test_hostile_tar_is_refused(tmp_path, gan_cli, case):
 
 
 def test_empty_entry_name_is_refused(tmp_path):
+    """The tar is read as a stream, so 'ok' is written before '/' is seen:
+    into download's temporary folder, which goes with the error."""
     archive = tmp_path / "a.tar.gz"
     archive.write_bytes(tar_bytes([("ok", tarfile.REGTYPE, b"ok", ""), ("/", tarfile.REGTYPE, b"x", "")]))
-    (tmp_path / "out").mkdir()
     with pytest.raises(GanError, match="refusing entry '/': empty name"):
-        extract_archive(archive, tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
+        download(DataSource(source=str(archive)), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz"]
 
 
 def test_files_and_folders_extract(tmp_path):
@@ -148,3 +152,86 @@ def test_truncated_archive(tmp_path, kind):
     with pytest.raises(GanError, match="truncated|not a zip or tar"):
         download(DataSource(source=str(archive)), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+# --- bombs, the deadline, archives that yield nothing, zip entries that lie --------
+
+def files_in(folder) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def tar_bomb(compression: str, kind: bytes) -> bytes:
+    """A tar whose first header (a file's, or a pax header) declares 100 GiB,
+    then 256 MiB of zeros as concatenated compressed streams: a few KB, which
+    a real bomb repeats up to the size declared."""
+    info = tarfile.TarInfo("zeros.bin")
+    info.type, info.size = kind, 100 << 30
+    compress = {"bz2": bz2.compress, "gz": gzip.compress}[compression]
+    return compress(info.tobuf(tarfile.GNU_FORMAT)) + compress(bytes(8 << 20)) * 32
+
+
+@pytest.mark.parametrize("compression", ["bz2", "gz"])
+@pytest.mark.parametrize("kind,fragment", [(tarfile.REGTYPE, "over the limit of 104,857,600"),
+                                           (tarfile.XHDTYPE, "extended header of 107,374,182,400 bytes")])
+def test_a_tar_bomb_is_refused_at_its_first_header(tmp_path, gan_cli, compression, kind, fragment):
+    source = tmp_path / f"bomb.tar.{compression}"
+    source.write_bytes(tar_bomb(compression, kind))
+    start = time.monotonic()
+    code, _, err = gan_cli("data", "download", source, tmp_path / "dest", "--max-extract-mb", "100")
+    assert time.monotonic() - start < 2, "the stream was decompressed before the size was checked"
+    one_line_error(code, err, str(source), fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]
+
+
+def test_the_deadline_covers_extraction(tmp_path, gan_cli):
+    """An extraction still running at --deadline stops; DEST stays as it was."""
+    source = tmp_path / "many.tar.gz"
+    source.write_bytes(tar_bytes([(f"f{i}.txt", tarfile.REGTYPE, b"x" * 100, "") for i in range(100)]))
+    dest = tmp_path / "dest"
+    assert gan_cli("data", "download", source, dest)[0] == 0
+    before = files_in(dest)
+    code, _, err = gan_cli("data", "download", source, dest, "--deadline", "0.000001")
+    one_line_error(code, err, str(source), "deadline of 1e-06 s")
+    assert files_in(dest) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "many.tar.gz"]
+
+
+@pytest.mark.parametrize("name,entries,options,fragment", [
+    ("empty.zip", [], [], "holds no files"),
+    ("folders.zip", [("top/", b"", DIR), ("top/sub/", b"", DIR)], [], "holds no files"),
+    ("deep.zip", [("top/", b"", DIR), ("top/a.txt", b"a", FILE)], ["--strip-components", "2"],
+     "strip-components 2 leaves no files"),
+    ("empty.tar.gz", [], [], "holds no files"),
+    ("deep.tar.gz", [("top/sub/a.txt", b"a", FILE)], ["--strip-components", "3"],
+     "strip-components 3 leaves no files"),
+])
+def test_an_archive_that_yields_no_files_leaves_dest_as_it_was(tmp_path, gan_cli, name, entries, options, fragment):
+    good = tmp_path / "good.zip"
+    good.write_bytes(zip_bytes([("a.txt", b"alpha", FILE)]))
+    dest = tmp_path / "dest"
+    assert gan_cli("data", "download", good, dest)[0] == 0
+    before = files_in(dest)
+    source = tmp_path / name
+    source.write_bytes(zip_bytes(entries) if name.endswith(".zip") else
+                       tar_bytes([(n, tarfile.REGTYPE, data, "") for n, data, _ in entries]))
+    code, _, err = gan_cli("data", "download", source, dest, *options)
+    one_line_error(code, err, str(source), fragment)
+    assert files_in(dest) == before
+
+
+def renamed(archive: bytes, old: str, new: str) -> bytes:
+    """``archive`` with an entry renamed in place, in both of its headers (the
+    writer itself would cut a NUL, and drop a folder's content)."""
+    assert len(old) == len(new) and archive.count(old.encode()) == 2
+    return archive.replace(old.encode(), new.encode())
+
+
+@pytest.mark.parametrize("archive,entry", [
+    pytest.param(renamed(zip_bytes([("evil_b.txt", b"evil", FILE)]), "evil_b.txt", "evil\0b.txt"), "evil\0b.txt",
+                 id="NUL in the name"),
+    pytest.param(zip_bytes([("data.bin", b"payload", DIR)]), "data.bin", id="folder mode, a file's name"),
+    pytest.param(renamed(zip_bytes([("dir_", b"payload", DIR)]), "dir_", "dir/"), "dir/",
+                 id="folder with content"),
+])
+def test_a_zip_entry_whose_name_or_kind_lies_is_refused(tmp_path, gan_cli, archive, entry):
+    check_refused(tmp_path, gan_cli, archive, "zip", entry)

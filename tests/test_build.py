@@ -7,7 +7,8 @@ import pytest
 
 from gan.datasets import SampleSpace
 from gan.errors import GanError
-from gan.nn import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d
+from gan.nn import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear
+from gan.training import build as build_module
 from gan.training.build import build_network, spec_problem
 from gan.training.config import ExperimentConfig
 from gan.training.model import build_gan
@@ -84,3 +85,19 @@ def test_a_packed_conv_d_with_the_samples_channels_names_pac():
     with pytest.raises(GanError, match=r"item 1, 'conv 2 3 1 1', does not fit here: conv takes C x H x W samples, "
                                        r"got 8 \(add reshape C H W\)$"):  # wrong with or without pac: no pac hint
         build_gan(ExperimentConfig.from_params("x", unfit), space, np.random.default_rng(0))
+
+
+def test_a_network_over_the_parameter_ceiling_is_refused_before_its_weights_exist(monkeypatch):
+    built = []
+    monkeypatch.setattr(build_module, "Linear", lambda n_in, n_out, *args, **kwargs: built.append((n_in, n_out)) or
+                        Linear(n_in, n_out, *args, **kwargs))
+    with pytest.raises(GanError, match=r"'experiments.x.generator' item 1, 'linear 7100', does not fit here: the "
+                                       r"network would have 50,537,800 parameters, more than 50,000,000"):
+        build(["linear 7100", "linear 7100", "linear out"], 16, 8)
+    assert built == [(16, 7100)], "the weights of the layer past the ceiling are never allocated"
+
+
+def test_a_sample_over_the_size_ceiling_is_refused():
+    with pytest.raises(GanError, match=r"item 1, 'convt 1 1 1000 0', does not fit here: a sample would be 1x1001x1001 "
+                                       r"values, more than 262,144"):
+        build(["reshape 1 2 2", "convt 1 1 1000 0", "flatten"], 4, 1001 * 1001)

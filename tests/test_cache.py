@@ -2,6 +2,10 @@
 scale, shape, count or content is named before any training starts."""
 
 import json
+import math
+import os
+import signal
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -82,7 +86,7 @@ def test_point_caches_are_checked(tmp_path):
         load_points(folder)
     write_points(sine_points(100, np.random.default_rng(0)), folder, "sine")
     edit_manifest(folder, std=[1.0, 0.0])
-    with pytest.raises(GanError, match="manifest.json: 'std' must be 2 numbers above 0"):
+    with pytest.raises(GanError, match="manifest.json: 'std' must be 2 finite numbers above 0"):
         load_points(folder)
 
 
@@ -95,3 +99,36 @@ def test_training_refuses_a_bad_cache_before_it_starts(cache, tmp_path, monkeypa
     with pytest.raises(GanError, match="mnist_train/images.npy: float32 array"):
         train_experiment("m", "params.yaml", cache, "results/m")
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("key,value", [("std", [1.0, math.inf]), ("std", [math.nan, 1.0]), ("mean", [0.0, -math.inf])])
+def test_point_statistics_must_be_finite(tmp_path, key, value):
+    write_points(sine_points(100, np.random.default_rng(0)), tmp_path, "sine")
+    edit_manifest(tmp_path, **{key: value})  # JSON Infinity, NaN: an infinite std makes every row 0
+    with pytest.raises(GanError, match=f"manifest.json: '{key}' must be 2 finite numbers"):
+        load_points(tmp_path)
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Raise TimeoutError in a call that blocks for longer than ``seconds`` (a FIFO opened for reading)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"blocked for {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("name", ["images.npy", "labels.npy", "points.npy"])
+def test_a_fifo_in_place_of_an_array_is_refused_unopened(cache, tmp_path, name):
+    if name == "points.npy":
+        cache = tmp_path / "sine"
+        write_points(sine_points(100, np.random.default_rng(0)), cache, "sine")
+    (cache / name).unlink()
+    os.mkfifo(cache / name)
+    with deadline(5), pytest.raises(GanError, match=f"{name}: not a regular file"):
+        (load_points if name == "points.npy" else load_cache)(cache)

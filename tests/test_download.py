@@ -225,6 +225,28 @@ def test_deadline_stops_a_trickling_server(server, tmp_path):
     assert time.monotonic() - start < 4
 
 
+def slow_headers(handler):
+    """The status line and headers one byte every 0.1 s (about 7 s in all), then a body."""
+    head = b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\nX-Slow: " + b"." * 20 + b"\r\n\r\n"
+    try:
+        for i in range(len(head)):
+            handler.wfile.write(head[i:i + 1])
+            time.sleep(0.1)
+        handler.wfile.write(b"hello")
+    except OSError:
+        pass
+
+
+def test_the_deadline_covers_slow_headers(server, tmp_path, gan_cli):
+    url = server.serve("/slow-headers.zip", slow_headers)
+    start = time.monotonic()
+    code, _, err = gan_cli("data", "download", url, tmp_path / "out", "--deadline", "1.5", "--timeout", "5",
+                           "--retries", "0")
+    assert time.monotonic() - start < 4
+    one_line_error(code, err, url, "deadline of 1.5 s")
+    assert list(tmp_path.iterdir()) == []
+
+
 def stall(handler):
     handler.send_response(200)
     handler.send_header("Content-Length", str(len(ARCHIVE)))

@@ -102,6 +102,21 @@ def test_inspect_reports_and_writes_preview(tmp_path):
     assert "image folder" in inspect(tmp_path / "src")
 
 
+@pytest.mark.parametrize("link,target", [("3", "."), ("4/leak.png", "0.png"), ("codes.json", "names.json")])
+def test_a_link_inside_src_is_refused(tmp_path, gan_cli, link, target):
+    """A class folder, an image or the codes list linked from outside SRC
+    would bring its content into the cache."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    Image.new("L", (5, 4), 200).save(outside / "0.png")
+    (outside / "names.json").write_text('{"0": "a name from outside"}')
+    write_classes(tmp_path / "src", ["4"], 2)
+    (tmp_path / "src" / link).symlink_to((outside / target).resolve())
+    code, _, err = gan_cli("data", "flatten", tmp_path / "src", tmp_path / "cache")
+    one_line_error(code, err, f"{tmp_path / 'src' / link}: ", "symbolic link")
+    assert not (tmp_path / "cache").exists()
+
+
 @pytest.mark.parametrize("stray", ["3/extra/9.png", "loose.png"])
 def test_images_outside_the_layout_are_reported(tmp_path, gan_cli, stray):
     """Images deeper than the class folders, or beside them, would be left

@@ -128,6 +128,47 @@ def test_decompression_bomb_is_named(tmp_path, gan_cli, side):
     one_line_error(code, err, "bomb.png: cannot decode image")
 
 
+@pytest.mark.parametrize("name,target", [("leak.png", "secret.png"), ("codes.json", "notes.json")])
+def test_a_link_inside_src_is_refused(tmp_path, gan_cli, name, target):
+    """A link would copy a file from outside SRC into DST."""
+    (tmp_path / "outside").mkdir()
+    solid((2, 2), RED).save(tmp_path / "outside" / "secret.png")
+    (tmp_path / "outside" / "notes.json").write_text('{"secret": "outside"}')
+    (tmp_path / "src").mkdir()
+    solid((2, 2), BLUE).save(tmp_path / "src" / "ok.png")
+    (tmp_path / "src" / name).symlink_to(tmp_path / "outside" / target)
+    code, _, err = gan_cli("data", "pad", tmp_path / "src", tmp_path / "out")
+    one_line_error(code, err, f"{tmp_path / 'src' / name}: ", "symbolic link")
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_inputs_of_one_output_name_are_refused(tmp_path, gan_cli):
+    (tmp_path / "src").mkdir()
+    solid((2, 2), RED).save(tmp_path / "src" / "a.png")
+    solid((2, 2), BLUE).save(tmp_path / "src" / "a.jpg")
+    code, _, err = gan_cli("data", "pad", tmp_path / "src", tmp_path / "out")
+    one_line_error(code, err, str(tmp_path / "src" / "a.jpg"), str(tmp_path / "src" / "a.png"), "both")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("mode,pixels,suffix", [
+    ("I;16", np.array([[0, 40_000]], dtype=np.uint16), "png"),
+    ("I;16B", np.array([[0, 40_000]], dtype=">u2"), "tif"),
+    ("I", np.array([[0, 70_000]], dtype=np.int32), "tif"),
+    ("F", np.array([[0.25, 0.75]], dtype=np.float32), "tif"),
+])
+def test_images_deeper_than_8_bits_are_refused(tmp_path, gan_cli, mode, pixels, suffix):
+    """pad would clip or blacken them without a word."""
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / f"deep.{suffix}"
+    Image.fromarray(pixels).save(path)
+    with Image.open(path) as image:
+        assert image.mode == mode
+    code, _, err = gan_cli("data", "pad", tmp_path / "src", tmp_path / "out")
+    one_line_error(code, err, str(path), f"mode {mode}")
+    assert not (tmp_path / "out").exists()
+
+
 def test_canvas_size_is_bounded(tmp_path, gan_cli):
     code, _, err = gan_cli("data", "pad", tmp_path, tmp_path / "out", "--size", "100000")
     one_line_error(code, err, "--size", "100000 is not in the range 1<=x<=1024")

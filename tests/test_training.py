@@ -95,6 +95,7 @@ def test_same_params_give_identical_model_files(workdir):
     ({"learning_rate": 0.1}, "unknown key 'experiments.x.learning_rate'"),
     ({"epochs": "ten"}, "'experiments.x.epochs' must be int"),
     ({"lr_g": -1.0}, "'experiments.x.lr_g' must be positive"),
+    ({"noise_size": 5000}, "'experiments.x.noise_size' must be in 1..4096, got 5000"),
     ({"noise": "cauchy"}, "'experiments.x.noise' must be one of normal, uniform"),
     ({"dataset": "cifar"}, "'experiments.x.dataset' must be one of the datasets \\(flags_rgb, mnist_train, sine\\), "
                            "got 'cifar'"),

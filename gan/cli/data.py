@@ -54,7 +54,7 @@ def data():
 @click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0, 600, min_open=True),
               help="Seconds to wait for a connection, and without data before an attempt counts as stalled.")
 @click.option("--deadline", default=900.0, show_default=True, type=click.FloatRange(0, min_open=True),
-              help="Seconds one download may take in all, retries included.")
+              help="Seconds one download may take in all, retries and an archive's extraction included.")
 def download_cmd(source, dest, sha256, strip_components, max_extract_mb, each, allow_missing,
                  retries, timeout, deadline):
     """Fetch SOURCE (an http(s) URL or a local path to a zip/tar archive) and

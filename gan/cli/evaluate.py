@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from gan.cli.options import DATA, PARAMS, RESULTS
+from gan.cli.options import DATA, DATASET, EXPERIMENT, PARAMS, RESULTS
 from gan.evaluation.evaluate import evaluate_experiment
 from gan.evaluation.families import build_reference
 from gan.evaluation.report import experiment_names, write_report
@@ -12,7 +12,7 @@ from gan.training.model import read_model_config
 
 
 @click.command("evaluator")
-@click.argument("dataset")
+@DATASET
 @PARAMS
 @DATA
 @RESULTS
@@ -29,7 +29,7 @@ def evaluator(dataset, params_file, data_root, results):
 
 
 @click.command("evaluate")
-@click.argument("experiment")
+@EXPERIMENT
 @PARAMS
 @DATA
 @RESULTS

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import click
 
-from gan.cli.options import RESULTS
+from gan.cli.options import EXPERIMENT, RESULTS
 from gan.sampling import write_samples
 
 
 @click.command("sample")
-@click.argument("experiment")
+@EXPERIMENT
 @click.argument("output", type=click.Path(dir_okay=False))
 @click.option("--count", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Samples to draw.")
 @click.option("--label", type=click.IntRange(0), default=None,

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import click
 
-from gan.cli.options import DATA, PARAMS, RESULTS
+from gan.cli.options import DATA, EXPERIMENT, PARAMS, RESULTS
 from gan.training.config import read_experiment
 from gan.training.resume import STATE_ROOT
 from gan.training.run import train_experiment
 
 
 @click.command("train")
-@click.argument("experiment")
+@EXPERIMENT
 @PARAMS
 @DATA
 @RESULTS

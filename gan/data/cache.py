@@ -10,6 +10,8 @@ its manifest is refused with the file and the mismatch named.
 """
 
 import hashlib
+import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ import numpy as np
 
 from gan.errors import GanError
 from gan.files import read_json
+
+MAX_CLASSES = 1000  # classes a labelled cache (and a model's sample space) may have: a one-hot label is as wide
 
 
 @dataclass
@@ -46,6 +50,8 @@ def _manifest(folder: Path, kind: str) -> dict:
 def _load(path: Path, manifest: dict, key: str, dtype: str, ndim: int) -> np.ndarray:
     """``path`` as an array that has ``dtype``, ``ndim`` axes and the sha256 the manifest records under ``key``."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            raise GanError(f"{path}: not a regular file")
         array = np.load(path)
     except FileNotFoundError:
         raise GanError(f"{path}: missing, though manifest.json lists it") from None
@@ -78,6 +84,8 @@ def load_cache(folder: str | Path) -> Cache:
     if images.shape[1] not in (1, 3):
         raise GanError(f"{folder / 'images.npy'}: {images.shape[1]} channels, expected 1 (grey) or 3 (RGB)")
     classes = manifest.get("classes") or []
+    if not isinstance(classes, list) or len(classes) > MAX_CLASSES:
+        raise GanError(f"{folder / 'manifest.json'}: 'classes' must be a list of at most {MAX_CLASSES} names")
     labels = None
     if classes:
         labels = _load(folder / "labels.npy", manifest, "labels", "int64", 1)
@@ -95,9 +103,10 @@ def load_points(folder: str | Path) -> tuple[np.ndarray, dict]:
     _check_shape(folder / "points.npy", points, manifest)
     for key in ("mean", "std"):
         value = np.asarray(manifest.get(key), dtype=object)
-        if value.shape != (points.shape[1],) or not all(isinstance(v, int | float) for v in value) \
+        if value.shape != (points.shape[1],) or not all(isinstance(v, int | float) and math.isfinite(v)
+                                                         for v in value) \
                 or (key == "std" and not all(v > 0 for v in value)):
-            raise GanError(f"{folder / 'manifest.json'}: '{key}' must be {points.shape[1]} numbers"
+            raise GanError(f"{folder / 'manifest.json'}: '{key}' must be {points.shape[1]} finite numbers"
                            + (" above 0" if key == "std" else ""))
     return points, manifest
 

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 from gan.data.archive import extract_archive
-from gan.data.http import HttpOptions, download_each, download_url
+from gan.data.http import Deadline, HttpOptions, download_each, download_url
 from gan.errors import GanError
 from gan.files import atomic_dir, check_output_dir
 from gan.params import non_negative, param, positive
@@ -48,7 +48,8 @@ class DataSource:
     ``source``: an archive (http(s) URL or local path), or with ``each`` a
     codes list fetched one file per code from the URL template ``each``.
     ``max_extract_mb`` caps both the bytes downloaded and the bytes
-    extracted; ``deadline_s`` bounds each download, retries included."""
+    extracted; ``deadline_s`` bounds each download, retries included, and
+    an archive's download and extraction together."""
     source: str = param(check=_nonempty)
     sha256: str = param("", check_sha256)
     strip_components: int = param(0, non_negative)
@@ -117,6 +118,7 @@ def download(spec: DataSource, dest: str | Path, opts: HttpOptions = HttpOptions
       every file is fetched concurrently as ``<code><suffix of the URL>``
       and ``codes.json`` is written beside them.
     """
+    deadline = Deadline(spec.deadline_s)
     opts = dataclasses.replace(opts, max_bytes=spec.max_extract_mb << 20, deadline=spec.deadline_s)
     local = None if is_url(spec.source) else _local(spec.source)
     inputs = [local] if local else []
@@ -143,5 +145,6 @@ def download(spec: DataSource, dest: str | Path, opts: HttpOptions = HttpOptions
             if actual != spec.sha256.lower():
                 raise GanError(f"{spec.source}: checksum mismatch: expected sha256 {spec.sha256}, got {actual}")
         with atomic_dir(dest, inputs) as out:
-            count = extract_archive(archive, out, spec.strip_components, opts.max_bytes, label=spec.source)
+            count = extract_archive(archive, out, spec.strip_components, opts.max_bytes, label=spec.source,
+                                    deadline=deadline)
         return f"{dest}: {count} files from {spec.source}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.data.cache import array_sha256
-from gan.data.image_files import is_image_file, read_image
+from gan.data.image_files import is_image_file, read_image, visible_paths
 from gan.errors import GanError
 from gan.files import atomic_dir, check_output_dir, read_json, save_array, write_json
 from gan.threads import BUDGET
@@ -21,9 +21,8 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_image_file(p))
 
 
-def _refuse_unread(src: Path, read: list[Path]) -> None:
-    """Raise if ``src`` holds image files that the layout leaves out (so none is dropped silently)."""
-    visible = (p for p in src.rglob("*") if not any(part.startswith(".") for part in p.relative_to(src).parts))
+def _refuse_unread(visible: list[Path], read: list[Path]) -> None:
+    """Raise if ``visible`` holds image files that the layout leaves out (so none is dropped silently)."""
     unread = sorted(set(p for p in visible if is_image_file(p)) - set(read))
     if unread:
         raise GanError(f"{unread[0]}: {len(unread)} image file(s) outside the layout flatten reads "
@@ -36,16 +35,17 @@ def list_images(src: Path) -> tuple[list[Path], list[str], np.ndarray | None]:
     With sub-folders each one is a class (sorted numerically when all names
     are integers, as MNIST's '0'..'9'); without, there are no labels.  Image
     files anywhere else under ``src`` (deeper folders, or beside class
-    folders) are an error, not silently skipped.
+    folders) are an error, not silently skipped, and so is a symbolic link.
     """
     if not src.is_dir():
         raise GanError(f"{src}: no such folder")
+    visible = visible_paths(src)
     classes = [d.name for d in src.iterdir() if d.is_dir() and not d.name.startswith(".")]
     if not classes:
         files = _image_files(src)
         if not files:
             raise GanError(f"{src}: no image files")
-        _refuse_unread(src, files)
+        _refuse_unread(visible, files)
         return files, [], None
     classes.sort(key=lambda c: (0, int(c), c) if c.isdigit() else (1, 0, c))
     files, labels = [], []
@@ -55,7 +55,7 @@ def list_images(src: Path) -> tuple[list[Path], list[str], np.ndarray | None]:
         labels += [index] * len(members)
     if not files:
         raise GanError(f"{src}: no image files in its class folders")
-    _refuse_unread(src, files)
+    _refuse_unread(visible, files)
     return files, classes, np.array(labels, dtype=np.int64)
 
 

@@ -1,5 +1,6 @@
-"""Image files as the data tools read them: which suffixes count as images,
-and decoding that turns every failure into an error naming the file."""
+"""Image files as the data tools read them: which paths of a folder are read
+(no hidden ones, no links), which suffixes count as images, and decoding that
+turns every failure into an error naming the file."""
 
 import warnings
 from pathlib import Path
@@ -9,6 +10,18 @@ from PIL import Image
 from gan.errors import GanError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def visible_paths(src: Path) -> list[Path]:
+    """The files and folders under ``src``, sorted, hidden ones (and what
+    hidden folders hold) left out.  A symbolic link among them raises
+    GanError naming it: it could bring in a file from outside ``src``."""
+    paths = sorted(p for p in src.rglob("*") if not any(part.startswith(".") for part in p.relative_to(src).parts))
+    for path in paths:
+        if path.is_symlink():
+            raise GanError(f"{path}: refusing a symbolic link, which could point outside {src}; "
+                           "copy the file or folder in instead")
+    return paths
 
 
 def is_image_file(path: Path) -> bool:

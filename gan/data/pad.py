@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from gan.data.image_files import IMAGE_SUFFIXES, is_image_file, read_image
+from gan.data.image_files import IMAGE_SUFFIXES, is_image_file, read_image, visible_paths
 from gan.errors import GanError
 from gan.files import atomic_dir
 from gan.params import in_range, one_of, param
@@ -67,7 +67,9 @@ def pad_folder(src: str | Path, dst: str | Path, opts: PadOptions, mode: str) ->
     as PNG, keeping relative names (``ad.png`` -> ``ad.png``, ``x.jpg`` -> ``x.png``).
 
     Files that fail to decode are reported by name; the run fails, writing
-    nothing, if more than ``opts.max_bad_fraction`` of them are bad.  Other
+    nothing, if more than ``opts.max_bad_fraction`` of them are bad.  Images
+    of more than 8 bits a channel (modes I;16, I, F), symbolic links and two
+    images of one output name (``a.png``, ``a.jpg``) are refused.  Other
     files (e.g. a ``codes.json`` of flag names) are copied unchanged, hidden
     ones left out.  ``dst`` may not overlap ``src``.  Returns a summary line.
     """
@@ -76,25 +78,33 @@ def pad_folder(src: str | Path, dst: str | Path, opts: PadOptions, mode: str) ->
         raise GanError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if not src.is_dir():
         raise GanError(f"{src}: no such folder")
-    visible = sorted(p for p in src.rglob("*") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(src).parts))
+    visible = [p for p in visible_paths(src) if p.is_file()]
     files = [p for p in visible if is_image_file(p)]
     if not files:
         raise GanError(f"{src}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    outputs = {}  # output name -> the image it is made from
+    for path in files:
+        name = path.relative_to(src).with_suffix(".png")
+        if name in outputs:
+            raise GanError(f"{outputs[name]} and {path} would both be written as {name}; rename one")
+        outputs[name] = path
     bad = []
     with atomic_dir(dst, inputs=[src]) as out:
         for path in set(visible) - set(files):
             (out / path.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, out / path.relative_to(src))
-        for path in files:
+        for name, path in outputs.items():
             try:
-                padded = pad_image(read_image(path), opts, mode)
+                image = read_image(path)
             except GanError as exc:
                 bad.append(str(exc))
                 continue
-            target = out / path.relative_to(src).with_suffix(".png")
+            if image.mode == "F" or image.mode.startswith("I"):  # I;16*, I: 16 and 32-bit integers; F: floats
+                raise GanError(f"{path}: mode {image.mode}, more than 8 bits a channel, which pad would clip; "
+                               "convert it to 8 bits first")
+            target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            padded.save(target)
+            pad_image(image, opts, mode).save(target)
         if len(bad) > opts.max_bad_fraction * len(files):
             raise GanError(f"{len(bad)} of {len(files)} images unreadable (allowed fraction "
                            f"{opts.max_bad_fraction}): {'; '.join(bad[:5])}")

@@ -25,6 +25,7 @@ import numpy as np
 
 from gan.data.cache import to_pixels, to_unit_range
 from gan.datasets import Dataset, dataset_entry, load_dataset
+from gan.errors import GanError
 from gan.evaluation import figures
 from gan.evaluation.classifier import Classifier, build_classifier, train_classifier
 from gan.evaluation.metrics import (
@@ -105,7 +106,11 @@ class Digits:
 
     def measure(self, drawn):
         model = build_classifier(np.random.default_rng(0))
-        load_checkpoint(drawn.reference / "classifier.npz", {"classifier": model})
+        try:
+            load_checkpoint(drawn.reference / "classifier.npz", {"classifier": model})
+        except ValueError as exc:
+            raise GanError(f"{drawn.reference / 'classifier.npz'}: not a readable classifier ({exc}); "
+                           "rebuild it with gan evaluator") from None
         classifier = Classifier(model.eval())
         test_features = np.load(drawn.reference / "test_features.npy")
         if drawn.digits:
@@ -150,9 +155,9 @@ def build_reference(dataset: str, params_file: str | Path, data_root: str | Path
         params = load_params(params_file)
         entry = dataset_entry(params, dataset, "dataset")
         settings = parse(EvaluatorParams, section(params, "evaluator"), "evaluator")
-    data_root = Path(data_root)
-    train, reference = (load_dataset(entry.family, data_root / name) for name in (dataset, entry.reference))
-    with atomic_dir(out) as folder:
+    caches = [Path(data_root) / name for name in (dataset, entry.reference)]
+    train, reference = (load_dataset(entry.family, cache) for cache in caches)
+    with atomic_dir(out, caches) as folder:
         summary = MEASURES[entry.family].build(train, reference, folder, settings)
         write_json(folder / "training.json", measure_training_rows(train, folder, settings))
     return f"{out}: {summary}"

@@ -30,7 +30,12 @@ SPEC_HELP = ("linear UNITS|out, relu, leaky_relu ALPHA, tanh, sigmoid, dropout P
              "convt OUT KERNEL STRIDE PADDING [OUTPUT_PADDING]")
 
 
-def _whole(minimum: int, maximum: int = 1 << 16):
+MAX_WIDTH = 1 << 16           # the largest number a layer spec takes: units, channels, kernel, stride, padding
+MAX_PARAMETERS = 50_000_000   # parameters of one network (the largest in params.yaml has about 3.1 million)
+MAX_FEATURES = 1 << 18        # values per sample after any layer (the most in params.yaml is 12,544)
+
+
+def _whole(minimum: int, maximum: int = MAX_WIDTH):
     def read(text: str) -> int:
         value = int(text)
         if not minimum <= value <= maximum:
@@ -91,11 +96,20 @@ def build_network(specs: list[str], in_features: int, out_features: int, rng: np
     """Layers in order, from (in_features,) rows to (out_features,) rows;
     ``linear out`` means ``out_features`` units.  Convolutions work on
     (C, H, W) samples between a ``reshape`` and a ``flatten``.  A spec that
-    does not fit the shapes raises a ParamsError naming ``where`` and its index."""
-    layers, shape = [], (in_features,)
+    does not fit the shapes, or would take the network past ``MAX_PARAMETERS``
+    or a sample past ``MAX_FEATURES``, raises a ParamsError naming ``where``
+    and its index; the parameters are counted before any is allocated."""
+    layers, shape, count = [], (in_features,), 0
     for i, spec in enumerate(specs):
         try:
-            layer, shape = _layer(*parse_spec(spec), shape, out_features, rng, init)
+            name, args = parse_spec(spec)
+            _check_input(name, shape)
+            count += _parameters(name, args, shape, out_features)
+            if count > MAX_PARAMETERS:
+                raise ValueError(f"the network would have {count:,} parameters, more than {MAX_PARAMETERS:,}")
+            layer, shape = _layer(name, args, shape, out_features, rng, init)
+            if math.prod(shape) > MAX_FEATURES:
+                raise ValueError(f"a sample would be {_show(shape)} values, more than {MAX_FEATURES:,}")
         except ValueError as exc:
             raise ParamsError(f"'{where}' item {i}, {spec!r}, does not fit here: {exc}") from None
         layers.append(layer)
@@ -109,13 +123,28 @@ def _show(shape: tuple[int, ...]) -> str:
     return str(shape[0]) if len(shape) == 1 else "x".join(map(str, shape))
 
 
-def _layer(name: str, args: list, shape: tuple[int, ...], out_features: int, rng, init):
-    """The layer a parsed spec names, and the per-sample shape after it."""
-    flat = len(shape) == 1
-    if name in ("linear", "minibatch") and not flat:
+def _check_input(name: str, shape: tuple[int, ...]) -> None:
+    """ValueError unless the layer ``name`` takes samples of ``shape``."""
+    if name in ("linear", "minibatch") and len(shape) != 1:
         raise ValueError(f"{name} takes flat rows, got {_show(shape)} (add flatten)")
     if name in ("conv", "convt") and len(shape) != 3:
         raise ValueError(f"{name} takes C x H x W samples, got {_show(shape)} (add reshape C H W)")
+
+
+def _parameters(name: str, args: list, shape: tuple[int, ...], out_features: int) -> int:
+    """How many parameters the layer a parsed spec names has on samples of ``shape``."""
+    if name == "linear":
+        return (shape[0] + 1) * (out_features if args[0] == "out" else args[0])
+    if name == "minibatch":
+        return shape[0] * args[0] * args[1]
+    if name in ("conv", "convt"):
+        return (shape[0] * args[1] ** 2 + 1) * args[0]
+    return 2 * shape[0] if name == "batchnorm" else 0
+
+
+def _layer(name: str, args: list, shape: tuple[int, ...], out_features: int, rng, init):
+    """The layer a parsed spec names (whose input ``_check_input`` passed), and the per-sample shape after it."""
+    flat = len(shape) == 1
     if name == "linear":
         units = out_features if args[0] == "out" else args[0]
         return Linear(shape[0], units, rng, init=init), (units,)

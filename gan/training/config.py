@@ -7,6 +7,7 @@ from pathlib import Path
 from gan.datasets import FAMILIES, Family, dataset_entry
 from gan.params import (
     ParamsError,
+    check_name,
     in_range,
     load_params,
     naming_file,
@@ -34,6 +35,13 @@ def _nonempty(value: str) -> str | None:
     return None if value else "must not be empty"
 
 
+MAX_NOISE_SIZE = 4096  # params.yaml uses at most 100
+
+
+def _noise_size(value: int) -> str | None:
+    return None if 1 <= value <= MAX_NOISE_SIZE else f"must be in 1..{MAX_NOISE_SIZE}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExperimentConfig:
     """Everything ``train`` needs.  ``dataset``: an entry of the params'
@@ -58,7 +66,7 @@ class ExperimentConfig:
     epochs: int = param(check=positive)
     batch_size: int = param(check=positive)
     seed: int = param(0, non_negative)
-    noise_size: int = param(100, positive)
+    noise_size: int = param(100, _noise_size)
     noise: str = param("normal", one_of("normal", "uniform"))
     init: str = param("xavier", one_of("xavier", "he", "normal"))
     optimizer: str = param("adam", one_of("adam", "sgd"))
@@ -109,7 +117,7 @@ class ExperimentConfig:
 def experiment_config(name: str, params: dict) -> tuple[ExperimentConfig, Family]:
     """The checked settings of ``experiments.<name>`` in the loaded ``params``,
     and the family of its dataset (one of the params' ``datasets``)."""
-    where = f"experiments.{name}"
+    where = f"experiments.{check_name(name, 'experiments')}"
     config = parse(ExperimentConfig, section(params, where), where)
     family = FAMILIES[dataset_entry(params, config.dataset, f"{where}.dataset").family]
     config.check_family(family, where)

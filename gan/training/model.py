@@ -2,7 +2,6 @@
 optimisers and the sample space G generates into; saved and loaded as
 ``model.npz`` plus ``config.json``, which together are enough to sample."""
 
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -149,6 +148,6 @@ def load_gan(folder: str | Path) -> GAN:
         gan = build_gan(config, space, np.random.default_rng(0))
     try:
         load_checkpoint(model, gan.parts())
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError) as exc:
         raise GanError(f"{model}: not a readable model of this experiment ({exc})") from None
     return gan

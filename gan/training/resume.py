@@ -7,22 +7,31 @@ What it holds is all a run carries from one epoch to the next: both networks
 with their buffers, both optimisers, the random generator's state, the log
 rows and snapshots so far, and the seconds already spent.  A resumed run
 therefore ends with the same model, byte for byte, as one never interrupted.
+``DIGEST``, written last, holds the sha256 of each file: a state edited or
+damaged since is not resumed from, nor one that is or holds a link.
 """
 
+import copy
 import hashlib
+import json
+import math
 import shutil
+import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from gan.errors import GanError
-from gan.files import MARKER, atomic_dir, read_json, write_json
+from gan.files import MARKER, atomic_dir, write_json
 from gan.nn import load_checkpoint, save_checkpoint
 from gan.training.trainer import Trainer
 
 STATE_ROOT = Path(".gan-state")
 COSMETIC = {"log_every"}  # settings a resumed run may change
+FILES = ("state.json", "parts.npz", "snapshots.npz")
+DIGEST = "sha256.json"  # {file: sha256} of FILES
 
 
 class CannotResume(GanError):
@@ -64,6 +73,35 @@ def save_state(folder: Path, trainer: Trainer, seconds: float, origin: dict) -> 
             "experiment": asdict(trainer.config), **origin, "epoch": len(history.rows), "seconds": seconds,
             "rng": trainer.rng.bit_generator.state,
             "rows": [[float(v) for v in row] for row in history.rows]})
+        write_json(tmp / DIGEST, {name: _sha256(tmp / name) for name in FILES})
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _check_files(folder: Path) -> None:
+    """CannotResume unless ``folder``'s files are regular files, not links,
+    each with the sha256 that ``DIGEST`` records."""
+    for name in (DIGEST, *FILES):
+        path = folder / name
+        if path.is_symlink() or not path.is_file():
+            raise CannotResume(f"{path}: missing, a link or not a regular file")
+    with _reading(folder / DIGEST), open(folder / DIGEST, "rb") as f:
+        sums = json.loads(f.read(1 << 12))
+    for name in FILES:
+        if not isinstance(sums, dict) or sums.get(name) != _sha256(folder / name):
+            raise CannotResume(f"{folder / name}: differs from its sha256 in {DIGEST} (edited or damaged)")
+
+
+@contextmanager
+def _reading(path: Path):
+    """Turn a failure to read the resume state's file ``path`` into CannotResume naming it."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError, EOFError, RecursionError, zipfile.BadZipFile) as exc:
+        raise CannotResume(f"{path}: unreadable resume state ({exc})") from None
 
 
 def _differences(saved: dict, config: dict) -> list[str]:
@@ -74,8 +112,10 @@ def _differences(saved: dict, config: dict) -> list[str]:
 def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
     """Restore the state in ``folder`` into a fresh ``trainer`` whose
     ``run_origin`` is ``origin``; returns the seconds the interrupted run had
-    spent.  CannotResume says why not."""
-    state = read_json(folder / "state.json", "resume state")
+    spent.  CannotResume says why not (``check_state_folder`` comes first)."""
+    _check_files(folder)
+    with _reading(folder / "state.json"):
+        state = json.loads((folder / "state.json").read_bytes())
     config = asdict(trainer.config)
     if not isinstance(state, dict) or not isinstance(state.get("experiment"), dict):
         raise CannotResume(f"{folder}/state.json: not a resume state")
@@ -86,22 +126,31 @@ def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
         raise CannotResume(f"{folder}: the interrupted run trained on other data")
     if state.get("code") != origin["code"]:
         raise CannotResume(f"{folder}: the interrupted run ran another version of the gan package")
-    try:
-        load_checkpoint(folder / "parts.npz", trainer.gan.parts())
-        with np.load(folder / "snapshots.npz") as snaps:
-            epochs, samples = snaps["epochs"].tolist(), list(snaps["samples"])
-        trainer.rng.bit_generator.state = state["rng"]
+    with _reading(folder / "snapshots.npz"), np.load(folder / "snapshots.npz") as snaps:
+        epochs, samples = [int(e) for e in snaps["epochs"]], list(snaps["samples"])
+    with _reading(folder / "state.json"):
+        bits = copy.deepcopy(trainer.rng.bit_generator)  # the trainer changes only once all is read
+        bits.state = state["rng"]
         rows = [(int(row[0]), *row[1:]) for row in state["rows"]]
         seconds = float(state["seconds"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CannotResume(f"{folder}: unreadable resume state ({exc})") from None
-    if len(rows) != state.get("epoch") or not rows or epochs[-1] != len(rows):
+    if len(rows) != state.get("epoch") or not rows or epochs[-1:] != [len(rows)] or not 0 <= seconds < math.inf:
         raise CannotResume(f"{folder}: inconsistent resume state")
+    with _reading(folder / "parts.npz"):
+        load_checkpoint(folder / "parts.npz", trainer.gan.parts())
+    trainer.rng.bit_generator.state = bits.state
     trainer.restore(rows, epochs, samples)
     return seconds
 
 
+def check_state_folder(folder: Path) -> None:
+    """A GanError if the state folder ``folder`` or the folder it sits in is a
+    link: gan never reads, writes or removes a resume state through one."""
+    for path in (folder, folder.parent):
+        if path.is_symlink():
+            raise GanError(f"{path}: the resume state folder is a link; remove it (gan neither follows nor removes it)")
+
+
 def remove_state(folder: Path) -> None:
-    """Delete ``folder`` if it is a state folder gan made."""
-    if (folder / MARKER).is_file() and (folder / "state.json").is_file():
+    """Delete ``folder`` if it is a state folder gan made (never through a link)."""
+    if not folder.is_symlink() and (folder / MARKER).is_file() and (folder / "state.json").is_file():
         shutil.rmtree(folder)

@@ -12,7 +12,15 @@ from gan.files import atomic_dir, write_text
 from gan.image_grid import save_grid
 from gan.params import naming_file
 from gan.training.config import read_experiment
-from gan.training.resume import STATE_ROOT, CannotResume, load_state, remove_state, run_origin, save_state
+from gan.training.resume import (
+    STATE_ROOT,
+    CannotResume,
+    check_state_folder,
+    load_state,
+    remove_state,
+    run_origin,
+    save_state,
+)
 from gan.training.trainer import Diverged, History, Trainer
 
 
@@ -38,6 +46,7 @@ def _start(trainer: Trainer, state: Path, resume: bool | None, origin: dict, log
     """Restore ``state`` into ``trainer`` (of ``run_origin`` ``origin``) as
     ``resume`` asks (True: must, None: when it matches, False: never); the
     seconds already spent."""
+    check_state_folder(state)
     if resume is False or not (state / "state.json").is_file():
         if resume:
             raise CannotResume(f"experiments.{trainer.name}: no interrupted run to resume ({state}/ is absent)")
