@@ -49,6 +49,8 @@ def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode)
     """A mapping, refusing a key written twice (plain YAML keeps the last)."""
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # '<<: *defaults': keys written beside it override the merged ones
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, Hashable):
             continue  # construct_mapping refuses it with its own message
@@ -89,6 +91,8 @@ def check_name(name, where: str) -> str:
     """``name`` if it is a NAME, else a GanError naming the key ``where``
     (e.g. 'experiments') it is a name of.  A name becomes a folder and a word
     of a shell command, so nothing else may pass."""
+    if where == "experiments" and name == "evaluator":
+        raise GanError(f"'{where}' name 'evaluator' is reserved: results/evaluator/ holds the datasets' references")
     if isinstance(name, str) and NAME.fullmatch(name):
         return name
     raise GanError(f"'{where}' name {shown(name)} is refused: names are {NAME_RULE}")

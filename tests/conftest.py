@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,20 @@ def as_in_a_terminal() -> None:
     job control starts background jobs with SIGINT ignored, and Python then
     installs no KeyboardInterrupt handler, so restore the default first."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Raise TimeoutError in a call that blocks for longer than ``seconds`` (a FIFO opened for reading)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"blocked for {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ scale, shape, count or content is named before any training starts."""
 import json
 import math
 import os
-import signal
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from gan.data.flatten import flatten_folder
 from gan.data.toy import sine_points, write_points
 from gan.errors import GanError
 from gan.training.run import train_experiment
+from tests.conftest import deadline
 
 
 @pytest.fixture
@@ -107,20 +106,6 @@ def test_point_statistics_must_be_finite(tmp_path, key, value):
     edit_manifest(tmp_path, **{key: value})  # JSON Infinity, NaN: an infinite std makes every row 0
     with pytest.raises(GanError, match=f"manifest.json: '{key}' must be 2 finite numbers"):
         load_points(tmp_path)
-
-
-@contextmanager
-def deadline(seconds: int):
-    """Raise TimeoutError in a call that blocks for longer than ``seconds`` (a FIFO opened for reading)."""
-    def expire(signum, frame):
-        raise TimeoutError(f"blocked for {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("name", ["images.npy", "labels.npy", "points.npy"])

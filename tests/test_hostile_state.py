@@ -151,3 +151,28 @@ def test_a_state_file_that_is_a_link_is_refused(state, workdir):  # noqa: F811
         load_state(state, trainer, origin)
     with pytest.raises(GanError, match="parts.npz: missing, a link or not a regular file; train without --resume"):
         train_experiment("sine", "params.yaml", "data/processed/sine", "cut/sine", resume=True)
+
+
+def text_in_a_row(folder):
+    edit_json(folder / "state.json", lambda s: s["rows"][1].__setitem__(2, "x"))
+
+
+def short_snapshots(folder):
+    with np.load(folder / "snapshots.npz") as snaps:
+        np.savez(folder / "snapshots.npz", epochs=snaps["epochs"], samples=snaps["samples"][:, :3])
+
+
+@pytest.mark.parametrize("damage,message", [
+    (nan_seconds, "inconsistent resume state"),
+    (text_in_a_row, "a log row must be"),
+    (short_snapshots, "inconsistent resume state"),
+], ids=["nan_seconds", "text_in_a_row", "short_snapshots"])
+def test_a_resealed_state_is_still_checked_value_by_value(state, damage, message):
+    """The digest has no key: what a resealed state holds is checked before the trainer changes
+    (a resealed back_to_epoch_2 is consistent in itself; only the digest catches it)."""
+    damage(state)
+    reseal(state)
+    trainer, origin = fresh_trainer()
+    with pytest.raises(CannotResume, match=message):
+        load_state(state, trainer, origin)
+    assert not trainer.history.rows

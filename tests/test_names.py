@@ -4,6 +4,7 @@ stage's shell command and becomes a folder, so only plain names pass, and
 commands; a params file is read within bounds of size, depth and expanded
 aliases, and a key written twice is refused."""
 
+import json
 import os
 import time
 
@@ -13,8 +14,8 @@ import yaml
 from gan.data.toy import toy_params, write_toy
 from gan.errors import GanError
 from gan.evaluation.families import EvaluatorParams
-from gan.params import MAX_PARAMS_BYTES, check_name, load_params, read_section
-from tests.conftest import ROOT, one_line_error, run
+from gan.params import MAX_PARAMS_BYTES, check_name, load_params, load_yaml, read_section
+from tests.conftest import ROOT, deadline, one_line_error, run
 
 INJECTION = "g;touch {tmp}/pwned;echo"
 HOSTILE = ["/tmp/w/victim", "../victim", "a/b", "g;touch x", "$(touch x)", "`x`", "a b", "Mnist", "_x", "1x", "",
@@ -57,9 +58,9 @@ def test_names_pasted_as_values_are_checked(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["train", "/tmp/w/victim"], ["sample", "/tmp/w/victim", "x.npy"],
-                                  ["evaluate", "../victim"], ["evaluator", "/tmp/w/victim"]])
+                                  ["evaluate", "../w/victim"], ["evaluator", "/tmp/w/victim"]])
 def test_gan_commands_refuse_a_path_as_a_name(tmp_path, gan_cli, monkeypatch, args):
-    """A gan-made folder where a path-shaped name points stays as it was."""
+    """A gan-made folder where a path-shaped name points (results/../w/victim too) stays as it was."""
     monkeypatch.chdir(tmp_path)
     victim = tmp_path / "w" / "victim"
     (victim / "train").mkdir(parents=True)
@@ -163,7 +164,8 @@ def test_deep_recursive_and_duplicate_params_are_one_error(tmp_path, text, messa
 def test_a_fifo_as_params_file_is_refused_without_blocking(tmp_path, gan_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     os.mkfifo("params.yaml")
-    code, _, err = gan_cli("train", "mnist")
+    with deadline(5):
+        code, _, err = gan_cli("train", "mnist")
     one_line_error(code, err, "params.yaml: not a regular file")
 
 
@@ -208,5 +210,27 @@ def test_a_fifo_as_a_json_file_is_refused_without_blocking(tmp_path, gan_cli, mo
     (tmp_path / "results/x/train").mkdir(parents=True)
     (tmp_path / "results/x/train/model.npz").write_bytes(b"PK")
     os.mkfifo(tmp_path / "results/x/train/config.json")
-    code, _, err = gan_cli("sample", "x", "s.npy")
+    with deadline(5):
+        code, _, err = gan_cli("sample", "x", "s.npy")
     one_line_error(code, err, "results/x/train/config.json: not a regular file")
+
+
+def test_yaml_merge_keys_still_load_and_override():
+    loaded = load_yaml("d: &d {epochs: 1, seed: 0}\ne: {<<: *d, seed: 3}\n")
+    assert loaded["e"] == {"epochs": 1, "seed": 3}
+
+
+def test_the_evaluator_folder_is_not_an_experiment_name():
+    with pytest.raises(GanError, match="'experiments' name 'evaluator' is reserved"):
+        check_name("evaluator", "experiments")
+    assert check_name("evaluator", "datasets") == "evaluator"
+
+
+def test_a_model_config_naming_a_path_as_its_dataset_is_refused(tmp_path, gan_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results/x/train").mkdir(parents=True)
+    (tmp_path / "results/x/train/config.json").write_text(json.dumps({
+        "experiment": {"dataset": "../../outside", "generator": ["linear out"], "discriminator": ["linear out"],
+                       "epochs": 1, "batch_size": 4}, "samples": {"family": "sine", "shape": [2]}}))
+    code, _, err = gan_cli("evaluate", "x")
+    one_line_error(code, err, "config.json: 'experiment.dataset' must be a dataset name")

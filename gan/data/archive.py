@@ -34,6 +34,8 @@ from gan.errors import GanError
 
 COPY_BLOCK = 1 << 20
 EXTENDED_HEADER_MAX = 1 << 20  # tarfile reads a pax or GNU long-name header into memory whole
+GLOBAL_HEADER_MAX = 4 << 10    # ... and copies a global pax header's keys into every later entry
+MAX_ENTRIES = 250_000          # entries of one archive (full MNIST-JPG has about 70,000)
 EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
                     tarfile.GNUTYPE_LONGLINK)
 SPECIAL_KINDS = {stat.S_IFLNK: "symbolic link", stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
@@ -41,7 +43,7 @@ SPECIAL_KINDS = {stat.S_IFLNK: "symbolic link", stat.S_IFCHR: "character device"
 
 
 class _OversizedHeader(Exception):
-    """A tar extended header declaring ``args[0]`` bytes, over EXTENDED_HEADER_MAX."""
+    """A tar extended header declaring ``args[0]`` bytes, over its limit ``args[1]``."""
 
 
 class _TarHeader(tarfile.TarInfo):
@@ -50,8 +52,9 @@ class _TarHeader(tarfile.TarInfo):
     @classmethod
     def frombuf(cls, buf, encoding, errors):
         info = super().frombuf(buf, encoding, errors)
-        if info.type in EXTENDED_HEADERS and info.size > EXTENDED_HEADER_MAX:
-            raise _OversizedHeader(info.size)
+        limit = GLOBAL_HEADER_MAX if info.type == tarfile.XGLTYPE else EXTENDED_HEADER_MAX
+        if info.type in EXTENDED_HEADERS and info.size > limit:
+            raise _OversizedHeader(info.size, limit)
         return info
 
 
@@ -81,11 +84,14 @@ class _Extraction:
     def __init__(self, dest: Path, label: str, strip: int, max_bytes: int, deadline: Deadline | None):
         self.dest, self.label, self.strip, self.max_bytes, self.deadline = dest, label, strip, max_bytes, deadline
         self.kinds: dict[PurePosixPath, bool] = {}  # path -> is a folder (given, or implied by an entry inside)
-        self.declared = self.written = self.files = self.stripped = 0
+        self.declared = self.written = self.files = self.stripped = self.entries = 0
 
     def check(self, name: str, is_dir: bool, size: int) -> PurePosixPath | None:
         """The entry's relative path; None when strip_components leaves nothing of it."""
         self._check_deadline()
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise GanError(f"{self.label}: more than {MAX_ENTRIES:,} entries")
         rel = _member_path(name, self.strip, self.label)
         self.declared += size  # stripped entries too: a tar's stream runs through them
         if self.declared > self.max_bytes:
@@ -170,7 +176,10 @@ def _open_tar(archive: Path) -> tarfile.TarFile | None:
 
 
 def _extract_tar(tf: tarfile.TarFile, extraction: _Extraction) -> None:
-    for member in tf:  # header by header: a refused entry stops the stream before its data
+    """Header by header: a refused entry stops the stream before its data.
+    ``tf.members`` is emptied as it goes (tarfile keeps every header read)."""
+    while (member := tf.next()) is not None:
+        tf.members.clear()
         if not (member.isfile() or member.isdir()):
             kind = ("symbolic link" if member.issym() else "hard link" if member.islnk()
                     else "device" if member.isdev() else "special file")
@@ -205,7 +214,7 @@ def extract_archive(archive: str | Path, dest: str | Path, strip_components: int
             return extraction.file_count()
     except _OversizedHeader as exc:
         raise GanError(f"{label}: refusing a tar extended header of {exc.args[0]:,} bytes (pax or GNU long name), "
-                       f"over the limit of {EXTENDED_HEADER_MAX:,}") from None
+                       f"over the limit of {exc.args[1]:,}") from None
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, ValueError, NotImplementedError, zlib.error,
             lzma.LZMAError, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno is not None:

@@ -11,14 +11,13 @@ its manifest is refused with the file and the mismatch named.
 
 import hashlib
 import math
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gan.errors import GanError
-from gan.files import read_json
+from gan.files import open_regular, read_json
 
 MAX_CLASSES = 1000  # classes a labelled cache (and a model's sample space) may have: a one-hot label is as wide
 
@@ -50,9 +49,8 @@ def _manifest(folder: Path, kind: str) -> dict:
 def _load(path: Path, manifest: dict, key: str, dtype: str, ndim: int) -> np.ndarray:
     """``path`` as an array that has ``dtype``, ``ndim`` axes and the sha256 the manifest records under ``key``."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
-            raise GanError(f"{path}: not a regular file")
-        array = np.load(path)
+        with open_regular(path) as f:
+            array = np.load(f)
     except FileNotFoundError:
         raise GanError(f"{path}: missing, though manifest.json lists it") from None
     except (OSError, ValueError, EOFError) as exc:

@@ -181,7 +181,9 @@ def _save(response: requests.Response, url: str, path: Path, opts: HttpOptions, 
     try:
         with open(path, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, desc=path.name,
                                          disable=None if progress else True, leave=False) as bar:
-            while not watchdog.fired and (block := raw.read1(CHUNK, decode_content=True)):
+            while block := raw.read1(CHUNK, decode_content=True):
+                if watchdog.fired:  # a caller's session is not cut: its reads end here
+                    raise _RetryableError("deadline passed")
                 written += len(block)
                 if written > opts.max_bytes:
                     raise GanError(f"{url}: larger than the limit of {opts.max_bytes:,} bytes")
@@ -213,10 +215,10 @@ def _get_once(session: requests.Session, url: str, path: Path, opts: HttpOptions
             response = _request(session, url, timeouts)
             with response:
                 _save(response, url, path, opts, progress, timeouts[1], watchdog)
-        except (GanError, _RetryableError):
+        except _RetryableError:  # what a cut connection looks like; a GanError (404, too large) stays itself
             if not watchdog.fired:
                 raise
-        if watchdog.fired:
+        if watchdog.fired:  # a cut during the headers can also look like an empty answer
             got = f"{response.raw.tell():,} bytes" if response is not None else "no answer"
             raise GanError(f"{url}: too slow: {got} in the deadline of {opts.deadline:g} s")
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from gan.datasets import FAMILIES, Family, dataset_entry
 from gan.params import (
+    NAME,
+    NAME_RULE,
     ParamsError,
     check_name,
     in_range,
@@ -31,8 +33,8 @@ def _digits(digits: list) -> str | None:
         "takes distinct digits 0..9"
 
 
-def _nonempty(value: str) -> str | None:
-    return None if value else "must not be empty"
+def _name(value: str) -> str | None:
+    return None if NAME.fullmatch(value) else f"must be a dataset name ({NAME_RULE})"
 
 
 MAX_NOISE_SIZE = 4096  # params.yaml uses at most 100
@@ -60,7 +62,7 @@ class ExperimentConfig:
     average of G's weights that sampling, snapshots and evaluation use
     (0 = off, the trained weights; its warm-up is in ``WeightAverage``).
     Cadences are in epochs."""
-    dataset: str = param(check=_nonempty)
+    dataset: str = param(check=_name)
     generator: list[str] = param(check=spec_problem)
     discriminator: list[str] = param(check=spec_problem)
     epochs: int = param(check=positive)

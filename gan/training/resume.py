@@ -7,8 +7,10 @@ What it holds is all a run carries from one epoch to the next: both networks
 with their buffers, both optimisers, the random generator's state, the log
 rows and snapshots so far, and the seconds already spent.  A resumed run
 therefore ends with the same model, byte for byte, as one never interrupted.
-``DIGEST``, written last, holds the sha256 of each file: a state edited or
-damaged since is not resumed from, nor one that is or holds a link.
+``DIGEST``, written last, holds the sha256 of each file: a state damaged or
+edited since, by hand or by another program, is not resumed from, nor one
+that is or holds a link (the digest has no key: it catches accidents, and the
+checks of every value read catch what a resealed state could still hold).
 """
 
 import copy
@@ -24,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from gan.errors import GanError
-from gan.files import MARKER, atomic_dir, write_json
+from gan.files import MARKER, atomic_dir, read_json, write_json
 from gan.nn import load_checkpoint, save_checkpoint
+from gan.params import shown
 from gan.training.trainer import Trainer
 
 STATE_ROOT = Path(".gan-state")
@@ -114,8 +117,10 @@ def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
     ``run_origin`` is ``origin``; returns the seconds the interrupted run had
     spent.  CannotResume says why not (``check_state_folder`` comes first)."""
     _check_files(folder)
-    with _reading(folder / "state.json"):
-        state = json.loads((folder / "state.json").read_bytes())
+    try:
+        state = read_json(folder / "state.json", "resume state")
+    except GanError as exc:
+        raise CannotResume(str(exc)) from None
     config = asdict(trainer.config)
     if not isinstance(state, dict) or not isinstance(state.get("experiment"), dict):
         raise CannotResume(f"{folder}/state.json: not a resume state")
@@ -127,19 +132,30 @@ def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
     if state.get("code") != origin["code"]:
         raise CannotResume(f"{folder}: the interrupted run ran another version of the gan package")
     with _reading(folder / "snapshots.npz"), np.load(folder / "snapshots.npz") as snaps:
-        epochs, samples = [int(e) for e in snaps["epochs"]], list(snaps["samples"])
+        epochs, samples = snaps["epochs"], snaps["samples"]
     with _reading(folder / "state.json"):
         bits = copy.deepcopy(trainer.rng.bit_generator)  # the trainer changes only once all is read
         bits.state = state["rng"]
-        rows = [(int(row[0]), *row[1:]) for row in state["rows"]]
+        rows = [_row(row, len(trainer.history.columns)) for row in state["rows"]]
         seconds = float(state["seconds"])
-    if len(rows) != state.get("epoch") or not rows or epochs[-1:] != [len(rows)] or not 0 <= seconds < math.inf:
+    shape = (len(epochs), trainer.config.snapshot_count, *trainer.data.space.shape)
+    if len(rows) != state.get("epoch") or not rows or not 0 <= seconds < math.inf \
+            or epochs.dtype.kind != "i" or samples.dtype != np.float32 or samples.shape != shape \
+            or list(epochs) != sorted(set(epochs)) or epochs[-1] != len(rows):
         raise CannotResume(f"{folder}: inconsistent resume state")
     with _reading(folder / "parts.npz"):
         load_checkpoint(folder / "parts.npz", trainer.gan.parts())
     trainer.rng.bit_generator.state = bits.state
-    trainer.restore(rows, epochs, samples)
+    trainer.restore(rows, [int(e) for e in epochs], list(samples))
     return seconds
+
+
+def _row(row, columns: int) -> tuple:
+    """A log row of the state: its epoch, then finite numbers, ``columns`` in all."""
+    if not isinstance(row, list) or len(row) != columns \
+            or not all(isinstance(v, int | float) and math.isfinite(v) for v in row):
+        raise ValueError(f"a log row must be {columns} finite numbers, got {shown(row)}")
+    return (int(row[0]), *row[1:])
 
 
 def check_state_folder(folder: Path) -> None:
