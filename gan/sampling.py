@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.data.cache import to_pixels
+from gan.device import device_module
 from gan.errors import GanError
 from gan.files import save_array
 from gan.image_grid import save_grid
@@ -14,10 +15,12 @@ from gan.training.model import load_gan
 MAX_GRID = 1024  # samples in one PNG grid (32 x 32 tiles)
 
 
-def draw_samples(model: str | Path, count: int, seed: int = 0, label: int | None = None) -> np.ndarray:
+def draw_samples(model: str | Path, count: int, seed: int = 0, label: int | None = None,
+                 device: str = "cpu") -> np.ndarray:
     """(count, C, H, W) images in [-1, 1] or (count, 2) points in data units from
-    the model saved in the folder ``model``; ``label`` picks the class of a conditional G."""
-    gan = load_gan(model)
+    the model saved in the folder ``model``, computed on ``device``; ``label``
+    picks the class of a conditional G."""
+    gan = load_gan(model, device_module(device, "--device"))
     if label is not None and not gan.classes:
         raise GanError(f"{model}: not a conditional model; a label applies only with 'conditional: true'")
     if label is not None and not 0 <= label < gan.classes:
@@ -34,7 +37,7 @@ def draw_samples(model: str | Path, count: int, seed: int = 0, label: int | None
 
 
 def write_samples(model: str | Path, output: str | Path, count: int = 64, seed: int = 0,
-                  label: int | None = None) -> str:
+                  label: int | None = None, device: str = "cpu") -> str:
     """Write ``draw_samples`` to ``output``: a PNG grid (images only) or a .npy array."""
     output = Path(output)
     if output.suffix not in (".png", ".npy"):
@@ -42,7 +45,7 @@ def write_samples(model: str | Path, output: str | Path, count: int = 64, seed: 
     if output.suffix == ".png" and count > MAX_GRID:
         raise GanError(f"{output}: a PNG grid shows at most {MAX_GRID} samples, asked for {count}; "
                        "write a .npy for more")
-    samples = draw_samples(model, count, seed, label)
+    samples = draw_samples(model, count, seed, label, device)
     if output.suffix == ".png":
         if samples.ndim != 4:
             raise GanError(f"{output}: {model} generates points, not images; write a .npy")

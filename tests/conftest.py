@@ -45,6 +45,23 @@ def deadline(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def interrupted_in_epoch(monkeypatch, index: int):
+    """Inside the block, Trainer.train_epoch raises KeyboardInterrupt at epoch
+    ``index`` (0-based), as Ctrl-C would; the block must meet it."""
+    from gan.training.trainer import Trainer
+    epoch = Trainer.train_epoch
+
+    def train_epoch(self, i):
+        if i == index:
+            raise KeyboardInterrupt
+        return epoch(self, i)
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "train_epoch", train_epoch)
+        with pytest.raises(KeyboardInterrupt):
+            yield
+
+
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     """The project's files (tracked and untracked, not ignored) in a fresh git

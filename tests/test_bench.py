@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 
 from gan.bench import minibatch_loop_reference, step_flops
+from gan.bench_device import device_bench, torch_network
 from gan.data.download import DataSource, download
 from gan.data.flatten import flatten_folder
 from gan.data.pad import PadOptions, pad_folder
 from gan.datasets import Dataset, SampleSpace
-from gan.nn import MinibatchDiscrimination
+from gan.nn import Dropout, MinibatchDiscrimination
 from gan.training.config import ExperimentConfig
 from gan.training.trainer import Trainer
 from tests.conftest import ROOT, run
+from tests.test_device import NETWORKS
 
 
 def test_loop_reference_matches_the_layer():
@@ -90,3 +92,32 @@ def test_bench_prints_consistent_json(caches):
     for name, batch in (("flags_rgb", 32), ("mnist", 128)):
         assert spin[name]["batch"] == batch
         assert spin[name]["speedup"] == pytest.approx(spin[name]["openblas_spin_ms"] / spin[name]["lab_spin_ms"])
+
+
+def test_the_device_bench_times_both_steps_with_the_ratio_to_torch(caches, monkeypatch):
+    monkeypatch.setattr("gan.bench_device.MLP_BATCHES", (8, 16))  # (64, 128, 1024) in the real bench
+    monkeypatch.setattr("gan.bench_device.DCGAN_BATCHES", (8,))
+    result = device_bench(ROOT / "params.yaml", caches, "cpu", np, repeats=1, log=lambda line: None, warmup=1)
+    assert [step["batch"] for step in result["mlp_step"]] == [8, 16]
+    assert [step["batch"] for step in result["dcgan_step"]] == [8]
+    for step in result["mlp_step"] + result["dcgan_step"]:
+        assert step["samples_per_s"] > 0
+        if "torch" not in result:
+            assert step["ratio_to_torch"] == pytest.approx(step["samples_per_s"] / step["torch_samples_per_s"])
+    assert "torch" not in result or result["torch"].startswith("not measured: ")
+
+
+@pytest.mark.parametrize("name", ["mlp", "dcgan_g", "dcgan_d"])  # the layers of the benched networks
+def test_the_torch_networks_compute_what_the_lab_computes(name):
+    torch = pytest.importorskip("torch", reason="PyTorch is optional: the device bench's comparison only")
+    build, shape = NETWORKS[name]
+    ours = build().eval()
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    theirs = torch_network(ours).eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(theirs(torch.tensor(x)).numpy(), ours.forward(x), rtol=1e-4, atol=1e-5)
+    ours.train(), theirs.train()
+    if any(isinstance(layer, Dropout) for layer in ours.layers):
+        return  # the masks differ
+    with torch.no_grad():
+        np.testing.assert_allclose(theirs(torch.tensor(x)).numpy(), ours.forward(x), rtol=1e-4, atol=1e-5)

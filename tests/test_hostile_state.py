@@ -16,7 +16,7 @@ from gan.training.config import read_experiment
 from gan.training.resume import CannotResume, load_state, remove_state, run_origin
 from gan.training.run import train_experiment
 from gan.training.trainer import Trainer
-from tests.conftest import one_line_error
+from tests.conftest import interrupted_in_epoch, one_line_error
 from tests.test_training import SINE, train, workdir, write_params  # noqa: F401  (workdir is a fixture)
 
 CUT = SINE | {"epochs": 6, "snapshot_every": 2, "snapshot_count": 16}
@@ -26,17 +26,8 @@ CUT = SINE | {"epochs": 6, "snapshot_every": 2, "snapshot_count": 16}
 def state(workdir, monkeypatch):  # noqa: F811
     """.gan-state/sine/ of a run of CUT interrupted in its fifth epoch (saved after the fourth)."""
     write_params(workdir, {"sine": CUT})
-    epoch = Trainer.train_epoch
-
-    def interrupted_in_epoch_5(self, index):
-        if index == 4:
-            raise KeyboardInterrupt
-        return epoch(self, index)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(Trainer, "train_epoch", interrupted_in_epoch_5)
-        with pytest.raises(KeyboardInterrupt):
-            train("sine", "cut")
+    with interrupted_in_epoch(monkeypatch, 4):
+        train("sine", "cut")
     return workdir / ".gan-state/sine"
 
 

@@ -2,6 +2,7 @@
 
 import click
 
+from gan.device import DEVICES
 from gan.errors import GanError
 from gan.params import check_name
 
@@ -25,3 +26,10 @@ def _name_of(section: str):
 
 EXPERIMENT = click.argument("experiment", callback=_name_of("experiments"))
 DATASET = click.argument("dataset", callback=_name_of("datasets"))
+
+
+def device_option(default: str | None, what: str):
+    """--device: where ``what`` runs (cpu, or cuda through CuPy)."""
+    return click.option("--device", type=click.Choice(DEVICES), default=default, show_default=default is not None,
+                        help=f"Where {what} runs: cpu, or cuda (a GPU through CuPy: pip install -e '.[cuda12]' "
+                             "or '.[cuda13]').")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from gan.cli.options import EXPERIMENT, RESULTS
+from gan.cli.options import EXPERIMENT, RESULTS, device_option
 from gan.sampling import write_samples
 
 
@@ -17,7 +17,8 @@ from gan.sampling import write_samples
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0),
               help="Seed of the noise (and of random labels).")
 @RESULTS
-def sample(experiment, output, count, label, seed, results):
+@device_option("cpu", "sampling")
+def sample(experiment, output, count, label, seed, results, device):
     """Draw COUNT samples from the trained EXPERIMENT (OUT/EXPERIMENT/train/,
     which is all it reads) into OUTPUT: a PNG grid (.png, image experiments,
     at most 1024 samples) or an array (.npy: images in [-1, 1] or points in
@@ -25,4 +26,4 @@ def sample(experiment, output, count, label, seed, results):
 
     Example: gan sample mnist_cgan sevens.png --label 7
     """
-    click.echo(write_samples(Path(results) / experiment / "train", output, count, seed, label))
+    click.echo(write_samples(Path(results) / experiment / "train", output, count, seed, label, device))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from gan.cli.options import DATA, EXPERIMENT, PARAMS, RESULTS
+from gan.cli.options import DATA, EXPERIMENT, PARAMS, RESULTS, device_option
 from gan.training.config import read_experiment
 from gan.training.resume import STATE_ROOT
 from gan.training.run import train_experiment
@@ -18,7 +18,8 @@ from gan.training.run import train_experiment
 @click.option("--resume", is_flag=True,
               help=f"Continue the interrupted run of EXPERIMENT from its last snapshot ({STATE_ROOT}/EXPERIMENT/); "
                    "refused if its settings or data differ.")
-def train(experiment, params_file, data_root, results, resume):
+@device_option(None, "training")
+def train(experiment, params_file, data_root, results, resume, device):
     """Train EXPERIMENT (a key under 'experiments:' in the params file) on
     DATA/<its dataset>.
 
@@ -32,7 +33,10 @@ def train(experiment, params_file, data_root, results, resume):
     random generator, log) to ./.gan-state/EXPERIMENT/, outside OUT, so that an
     interrupted run can continue with --resume and end exactly as an
     uninterrupted one; the state is removed when the run ends.
+
+    It trains where the params say (the experiment's 'device', else the
+    top-level 'device', else cpu) unless --device says otherwise.
     """
     config, _ = read_experiment(experiment, params_file)
     click.echo(train_experiment(experiment, params_file, Path(data_root) / config.dataset,
-                                Path(results) / experiment, resume))
+                                Path(results) / experiment, resume, device=device))

@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 
+from gan.device import array_module
 from gan.nn.chunked import ChunkedUpdate
 from gan.nn.sequential import Sequential
 
@@ -52,6 +53,6 @@ def _average_update(slices, scratch, weight) -> None:
     """a += weight (p - a) on (a, p) slices, in place."""
     for average, param in slices:
         tmp = scratch[:average.size]
-        np.subtract(param, average, out=tmp)
+        array_module(average).subtract(param, average, out=tmp)
         tmp *= weight
         average += tmp

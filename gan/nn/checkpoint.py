@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.device import to_host
 from gan.files import atomic_file
 
 
@@ -15,7 +16,7 @@ def save_checkpoint(path: str | Path, parts: dict) -> None:
     Keys are stored as '<part>/<key>'.  The file is written under a temporary
     name and renamed, so a crash never leaves half a file.
     """
-    arrays = {f"{name}/{key}": value for name, part in parts.items()
+    arrays = {f"{name}/{key}": to_host(value) for name, part in parts.items()
               for key, value in part.state_dict().items()}
     with atomic_file(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from gan.device import array_module
 from gan.threads import WORKERS, run_parallel
 
 CHUNK = 1 << 17
@@ -19,16 +20,20 @@ class ChunkedUpdate:
     worker, where ``slices`` is that worker's list of tuples of flat views of
     at most ``CHUNK`` elements and ``scratch`` a float buffer of ``CHUNK``
     elements to use as a temporary.  Models smaller than two chunks run on
-    the calling thread: handing them to the pool costs more than it saves."""
+    the calling thread: handing them to the pool costs more than it saves.
+    Device arrays are not split: one slice per array, on the calling thread
+    (a GPU runs each whole-array pass as one kernel)."""
 
     def __init__(self, arrays: Sequence[tuple[np.ndarray, ...]]):
-        slices = [tuple(a.reshape(-1)[i:i + CHUNK] for a in group)
-                  for group in arrays for i in range(0, group[0].size, CHUNK)]
-        chunks = sum(group[0].size for group in arrays) // CHUNK
+        xp = array_module(*[group[0] for group in arrays])
+        chunk = CHUNK if xp is np else max([group[0].size for group in arrays], default=1)
+        slices = [tuple(a.reshape(-1)[i:i + chunk] for a in group)
+                  for group in arrays for i in range(0, group[0].size, chunk)]
+        chunks = sum(group[0].size for group in arrays) // chunk if xp is np else 0
         workers = max(1, min(WORKERS, chunks))
         self.groups = [slices[i::workers] for i in range(workers)]
-        dtype = np.result_type(*[group[0] for group in arrays]) if arrays else np.float32
-        self.scratch = [np.empty(CHUNK, dtype=dtype) for _ in self.groups]
+        dtype = np.result_type(*[group[0].dtype for group in arrays]) if arrays else np.float32
+        self.scratch = [xp.empty(chunk, dtype=dtype) for _ in self.groups]
 
     def run(self, func: Callable[[list[tuple[np.ndarray, ...]], np.ndarray], None]) -> None:
         run_parallel(func, self.groups, self.scratch)

@@ -19,6 +19,7 @@ convolution reads without a transpose.
 
 import numpy as np
 
+from gan.device import array_module
 from gan.nn.init import init_weight
 from gan.nn.layers import Layer
 
@@ -38,13 +39,15 @@ class BufferPool:
     def __init__(self, size: int = 2):
         self.size, self.roles = size, {}
 
-    def get(self, role: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    def get(self, role: str, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
+        """The buffer of ``role`` and ``shape``, of the dtype and array module of ``like``."""
         arrays = self.roles.setdefault(role, {})
-        key = (shape, np.dtype(dtype))
-        if key not in arrays:
+        xp = array_module(like)
+        key = (shape, like.dtype)
+        if key not in arrays or array_module(arrays[key]) is not xp:
             if len(arrays) >= self.size:
                 arrays.pop(next(iter(arrays)))  # the oldest shape
-            arrays[key] = np.zeros(shape, dtype=dtype)
+            arrays[key] = xp.zeros(shape, dtype=like.dtype)
         return arrays[key]
 
 
@@ -99,12 +102,12 @@ class Windows:
     def im2col(self, x: np.ndarray, pool: BufferPool) -> np.ndarray:
         """(N, C, H, W) -> (C*k*k, N*L), rows ordered channel, kernel row,
         kernel column; the result is a buffer of ``pool``."""
-        canvas = pool.get("canvas", self.canvas_shape, x.dtype)  # its padding stays 0: only the image is written
+        canvas = pool.get("canvas", self.canvas_shape, x)  # its padding stays 0: only the image is written
         image = x.transpose(1, 0, 2, 3)
         for u, v, pixels, place in self._phases():
             canvas[u, v][(..., *place)] = image[(..., *pixels)]
         flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
-        cols = pool.get("cols", (self.c * k * k, self.n * self.length), x.dtype)
+        cols = pool.get("cols", (self.c * k * k, self.n * self.length), x)
         blocks = cols.reshape(self.c, k, k, self.n, self.length)
         for a, b, u, v, run in self._runs():
             blocks[:, a, b] = flat[u, v, :, :, run]
@@ -113,13 +116,13 @@ class Windows:
     def col2im(self, cols: np.ndarray, pool: BufferPool) -> np.ndarray:
         """Adjoint of ``im2col``: add the columns of (C*k*k, N*L) ``cols`` back
         onto their windows; returns the image part of the sum, (N, C, H, W)."""
-        canvas = pool.get("sums", self.canvas_shape, cols.dtype)
+        canvas = pool.get("sums", self.canvas_shape, cols)
         canvas.fill(0)
         flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
         blocks = cols.reshape(self.c, k, k, self.n, self.length)
         for a, b, u, v, run in self._runs():
             flat[u, v, :, :, run] += blocks[:, a, b]
-        image = np.empty((self.c, self.n, self.h, self.w), dtype=cols.dtype)
+        image = array_module(cols).empty((self.c, self.n, self.h, self.w), dtype=cols.dtype)
         for u, v, pixels, place in self._phases():
             image[(..., *pixels)] = canvas[u, v][(..., *place)]
         return image.transpose(1, 0, 2, 3)
@@ -130,7 +133,7 @@ class Windows:
 
     def spread(self, y: np.ndarray, pool: BufferPool, role: str) -> np.ndarray:
         """(N, C', OH, OW) -> (C', N*L), the wasted columns 0: a buffer of ``pool``."""
-        rows = pool.get(role, (y.shape[1], self.n * self.length), y.dtype)  # wasted columns are never written
+        rows = pool.get(role, (y.shape[1], self.n * self.length), y)  # wasted columns are never written
         self.outputs(rows)[...] = y
         return rows
 
@@ -166,8 +169,8 @@ class Conv2d(Layer):
         if not input_grad:
             return None
         weight = self.params["W"].reshape(len(rows), -1)
-        cols = self._pool.get("dcols", self._cols.shape, rows.dtype)
-        return windows.col2im(np.matmul(weight.T, rows, out=cols), self._pool)
+        cols = self._pool.get("dcols", self._cols.shape, rows)
+        return windows.col2im(array_module(rows).matmul(weight.T, rows, out=cols), self._pool)
 
 
 class ConvTranspose2d(Layer):
@@ -201,8 +204,9 @@ class ConvTranspose2d(Layer):
                                 self.padding)
         self._rows = self.windows.spread(x, self._pool, "x")  # (C_in, N*L)
         # scratch shared with backward's im2col ("cols"): each is dead once col2im / the products have read it
-        cols = self._pool.get("cols", (co * self.kernel ** 2, self._rows.shape[1]), x.dtype)
-        y = self.windows.col2im(np.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
+        cols = self._pool.get("cols", (co * self.kernel ** 2, self._rows.shape[1]), x)
+        xp = array_module(x)
+        y = self.windows.col2im(xp.matmul(self.params["W"].reshape(ci, -1).T, self._rows, out=cols), self._pool)
         y += self.params["b"][:, None, None]
         return y
 

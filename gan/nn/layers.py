@@ -14,11 +14,13 @@ Every layer maps a batch ``x`` of shape (N, ...) to ``y`` and back:
 ``params`` and ``grads`` are dicts with the same keys and shapes; ``buffers``
 holds non-trained state (running statistics) that is saved with the model.
 Gradients computed outside ``backward`` (the WGAN-GP penalty's) are added
-with ``add_grad``.
+with ``add_grad``.  Layers are built on the host and moved with ``to``; at
+run time each takes its array module from its input (``gan.device``).
 """
 
 import numpy as np
 
+from gan.device import array_module, to_device
 from gan.nn.init import init_weight
 
 
@@ -41,6 +43,12 @@ class Layer:
     def _add_param(self, name: str, value: np.ndarray) -> None:
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
+
+    def to(self, xp) -> "Layer":
+        """Move parameters, gradients and buffers to the array module ``xp`` (numpy or cupy); returns self."""
+        for arrays in (self.params, self.grads, self.buffers):
+            arrays.update({k: to_device(v, xp) for k, v in arrays.items()})
+        return self
 
     def zero_grad(self) -> None:
         for g in self.grads.values():
@@ -78,8 +86,9 @@ class Linear(Layer):
 
     def backward(self, dy, param_grads=True, input_grad=True):
         if param_grads and self._grads_zero:   # first backward since zero_grad: no temporaries
-            np.matmul(self._x.T, dy, out=self.grads["W"])
-            np.sum(dy, axis=0, out=self.grads["b"])
+            xp = array_module(dy)
+            xp.matmul(self._x.T, dy, out=self.grads["W"])
+            xp.sum(dy, axis=0, out=self.grads["b"])
             self._grads_zero = False
         elif param_grads:
             self.grads["W"] += self._x.T @ dy
@@ -109,7 +118,7 @@ class LeakyReLU(Layer):
 
     def forward(self, x):
         self._slope = (x > 0).astype(x.dtype)                          # 1 where x > 0, else 0
-        np.maximum(self._slope, x.dtype.type(self.alpha), out=self._slope)  # ... else alpha
+        array_module(x).maximum(self._slope, x.dtype.type(self.alpha), out=self._slope)  # ... else alpha
         return x * self._slope
 
     def backward(self, dy, param_grads=True, input_grad=True):
@@ -120,7 +129,7 @@ class Tanh(Layer):
     """y = tanh(x), elementwise; dy/dx = 1 - y^2."""
 
     def forward(self, x):
-        self._y = np.tanh(x)
+        self._y = array_module(x).tanh(x)
         return self._y
 
     def backward(self, dy, param_grads=True, input_grad=True):
@@ -129,8 +138,9 @@ class Tanh(Layer):
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    xp = array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 class Sigmoid(Layer):
@@ -164,7 +174,7 @@ class Dropout(Layer):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        keep = to_device(self.rng.random(x.shape, dtype=np.float32), array_module(x)) >= self.p  # drawn on the host
         self._mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
         return x * self._mask
 

@@ -3,6 +3,7 @@ with the input's shape and dtype."""
 
 import numpy as np
 
+from gan.device import array_module
 from gan.nn.layers import sigmoid
 
 
@@ -13,9 +14,10 @@ def bce_with_logits(logits: np.ndarray, target) -> tuple[float, np.ndarray]:
     ``target`` is a scalar or an array broadcastable to ``logits``, e.g. 0.9
     for one-sided label smoothing of the real labels.
     """
+    xp = array_module(logits)
     z = logits
-    target = np.asarray(target, dtype=z.dtype)
-    losses = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+    target = xp.asarray(target, dtype=z.dtype)
+    losses = xp.maximum(z, 0) - z * target + xp.log1p(xp.exp(-xp.abs(z)))
     grad = (sigmoid(z) - target) / z.dtype.type(z.size)
     return float(losses.mean()), grad.astype(z.dtype, copy=False)
 
@@ -31,6 +33,7 @@ def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.nda
     ``l1``: sum |x[h+1, w] - x[h, w]| + |x[h, w+1] - x[h, w]|;
     ``l2``: the same with squared differences.
     """
+    xp = array_module(images)
     if images.ndim != 4:
         raise ValueError(f"total_variation expects (N, C, H, W) images, got shape {images.shape}")
     if kind not in ("l1", "l2"):
@@ -39,12 +42,12 @@ def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.nda
     dw = images[:, :, :, 1:] - images[:, :, :, :-1]
     n = images.shape[0]
     if kind == "l1":
-        value = np.abs(dh).sum() + np.abs(dw).sum()
-        gh, gw = np.sign(dh), np.sign(dw)
+        value = xp.abs(dh).sum() + xp.abs(dw).sum()
+        gh, gw = xp.sign(dh), xp.sign(dw)
     else:
         value = (dh * dh).sum() + (dw * dw).sum()
         gh, gw = 2 * dh, 2 * dw
-    grad = np.zeros_like(images)
+    grad = xp.zeros_like(images)
     grad[:, :, 1:, :] += gh
     grad[:, :, :-1, :] -= gh
     grad[:, :, :, 1:] += gw
@@ -56,23 +59,26 @@ def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.nda
 def wasserstein_critic(real_scores: np.ndarray, fake_scores: np.ndarray
                        ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     """Critic loss mean(D(fake)) - mean(D(real)); gradients for both inputs."""
+    xp = array_module(real_scores)
     value = float(fake_scores.mean() - real_scores.mean())
-    grad_real = np.full_like(real_scores, -1 / real_scores.size)
-    grad_fake = np.full_like(fake_scores, 1 / fake_scores.size)
+    grad_real = xp.full_like(real_scores, -1 / real_scores.size)
+    grad_fake = xp.full_like(fake_scores, 1 / fake_scores.size)
     return value, (grad_real, grad_fake)
 
 
 def wasserstein_generator(fake_scores: np.ndarray) -> tuple[float, np.ndarray]:
     """Generator loss -mean(D(G(z)))."""
-    return float(-fake_scores.mean()), np.full_like(fake_scores, -1 / fake_scores.size)
+    xp = array_module(fake_scores)
+    return float(-fake_scores.mean()), xp.full_like(fake_scores, -1 / fake_scores.size)
 
 
 def hinge_critic(real_scores: np.ndarray, fake_scores: np.ndarray
                  ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     """Hinge loss of a critic: mean relu(1 - D(real)) + mean relu(1 + D(fake));
     gradients for both inputs (0 where a margin is met)."""
+    xp = array_module(real_scores)
     real_gap, fake_gap = 1 - real_scores, 1 + fake_scores
-    value = float(np.maximum(real_gap, 0).mean() + np.maximum(fake_gap, 0).mean())
+    value = float(xp.maximum(real_gap, 0).mean() + xp.maximum(fake_gap, 0).mean())
     grad_real = -(real_gap > 0).astype(real_scores.dtype) / real_scores.dtype.type(real_scores.size)
     grad_fake = (fake_gap > 0).astype(fake_scores.dtype) / fake_scores.dtype.type(fake_scores.size)
     return value, (grad_real, grad_fake)
@@ -80,15 +86,17 @@ def hinge_critic(real_scores: np.ndarray, fake_scores: np.ndarray
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax of (N, K) logits, shifted by the row maximum (no overflow)."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    xp = array_module(logits)
+    e = xp.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean -log softmax(logits)[label] over (N, K) logits and (N,) int labels."""
+    xp = array_module(logits)
     n = len(labels)
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    grad = np.exp(log_probs)
-    grad[np.arange(n), labels] -= 1
-    return float(-log_probs[np.arange(n), labels].mean()), (grad / logits.dtype.type(n)).astype(logits.dtype)
+    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+    grad = xp.exp(log_probs)
+    grad[xp.arange(n), labels] -= 1
+    return float(-log_probs[xp.arange(n), labels].mean()), (grad / logits.dtype.type(n)).astype(logits.dtype)

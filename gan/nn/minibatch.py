@@ -3,6 +3,7 @@ training GANs", section 3.2)."""
 
 import numpy as np
 
+from gan.device import array_module
 from gan.nn.init import init_weight
 from gan.nn.layers import Layer
 
@@ -30,38 +31,40 @@ class MinibatchDiscrimination(Layer):
     def _buffers(self, n: int, dtype) -> tuple[np.ndarray, ...]:
         """Four (B, N, N) work arrays, reused while the batch size stays the same."""
         shape = (self.kernels, n, n)
-        if self._work is None or self._work[0].shape != shape or self._work[0].dtype != dtype:
-            self._work = tuple(np.empty(shape, dtype=dtype) for _ in range(4))
+        xp = array_module(self._x)
+        if self._work is None or self._work[0].shape != shape or self._work[0].dtype != dtype \
+                or array_module(self._work[0]) is not xp:
+            self._work = tuple(xp.empty(shape, dtype=dtype) for _ in range(4))
         return self._work
 
     def _pair_differences(self, c: int, out: np.ndarray) -> np.ndarray:
         """out[b, i, j] = M[i, b, c] - M[j, b, c]."""
         mc = self._mt[c]                                  # (B, N), contiguous rows
-        return np.subtract(mc[:, :, None], mc[:, None, :], out=out)
+        return array_module(mc).subtract(mc[:, :, None], mc[:, None, :], out=out)
 
     def forward(self, x):
-        n = x.shape[0]
+        n, xp = x.shape[0], array_module(x)
         m = (x @ self.params["T"]).reshape(n, self.kernels, self.kernel_dim)
-        self._x, self._mt = x, np.ascontiguousarray(m.transpose(2, 1, 0))   # (C, B, N)
+        self._x, self._mt = x, xp.ascontiguousarray(m.transpose(2, 1, 0))   # (C, B, N)
         close, tmp, _, _ = self._buffers(n, x.dtype)
-        np.abs(self._pair_differences(0, close), out=close)
+        xp.abs(self._pair_differences(0, close), out=close)
         for c in range(1, self.kernel_dim):
-            close += np.abs(self._pair_differences(c, tmp), out=tmp)
-        np.exp(np.negative(close, out=close), out=close)       # c_b(i, j): (B, N, N)
-        return np.concatenate([x, close.sum(axis=2).T], axis=1)
+            close += xp.abs(self._pair_differences(c, tmp), out=tmp)
+        xp.exp(xp.negative(close, out=close), out=close)       # c_b(i, j): (B, N, N)
+        return xp.concatenate([x, close.sum(axis=2).T], axis=1)
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        x = self._x
+        x, xp = self._x, array_module(dy)
         n, a = x.shape
         close, tmp, weight, sign = self._buffers(n, x.dtype)
-        do = np.ascontiguousarray(dy[:, a:].T)                 # (B, N)
+        do = xp.ascontiguousarray(dy[:, a:].T)                 # (B, N)
         # o[i] and o[j] both depend on dist(i, j): d/d dist(i,j) = -(do_i + do_j) c(i,j)
-        np.add(do[:, :, None], do[:, None, :], out=weight)
+        xp.add(do[:, :, None], do[:, None, :], out=weight)
         weight *= close
-        dmt = np.empty_like(self._mt)                          # (C, B, N)
+        dmt = xp.empty_like(self._mt)                          # (C, B, N)
         for c in range(self.kernel_dim):
-            np.sign(self._pair_differences(c, tmp), out=sign)  # in place (out=tmp) is 6x slower
-            dmt[c] = -np.einsum("bij,bij->bi", weight, sign)
+            xp.sign(self._pair_differences(c, tmp), out=sign)  # in place (out=tmp) is 6x slower
+            dmt[c] = -xp.einsum("bij,bij->bi", weight, sign)
         dm = dmt.transpose(2, 1, 0).reshape(n, -1)             # (N, B*C)
         if param_grads:
             self.grads["T"] += x.T @ dm

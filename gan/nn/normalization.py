@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from gan.device import array_module
 from gan.nn.layers import Layer
 
 
@@ -42,7 +43,7 @@ class BatchNorm1d(Layer):
         else:
             mean = self.buffers["running_mean"]
             var = self.buffers["running_var"]
-        self._inv_std = _per_feature(1 / np.sqrt(var + self.eps), axis)
+        self._inv_std = _per_feature(1 / array_module(x).sqrt(var + self.eps), axis)
         self._xhat = (x - _per_feature(mean, axis)) * self._inv_std
         return self._xhat * _per_feature(self.params["gamma"], axis) + _per_feature(self.params["beta"], axis)
 

@@ -5,6 +5,7 @@ from functools import partial
 
 import numpy as np
 
+from gan.device import array_module, to_device
 from gan.nn.chunked import ChunkedUpdate
 
 
@@ -33,7 +34,7 @@ class Optimizer:
                 key = f"{name}.{i}"
                 if key not in state or state[key].shape != target.shape:
                     raise ValueError(f"optimiser state {key!r} is missing or has the wrong shape")
-                target[...] = state[key]
+                target[...] = to_device(state[key], array_module(target))
 
 
 class SGD(Optimizer):
@@ -46,7 +47,7 @@ class SGD(Optimizer):
     def __init__(self, parameters, lr: float, momentum: float = 0.0, decay: float = 0.0):
         super().__init__(parameters, lr)
         self.momentum, self.decay = momentum, decay
-        self.velocity = [np.zeros_like(p) for p, _ in self.parameters]
+        self.velocity = [array_module(p).zeros_like(p) for p, _ in self.parameters]
 
     def step(self):
         for (p, g), v in zip(self.parameters, self.velocity):
@@ -82,8 +83,8 @@ class Adam(Optimizer):
         super().__init__(parameters, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
-        self.m = [np.zeros_like(p) for p, _ in self.parameters]
-        self.v = [np.zeros_like(p) for p, _ in self.parameters]
+        self.m = [array_module(p).zeros_like(p) for p, _ in self.parameters]
+        self.v = [array_module(p).zeros_like(p) for p, _ in self.parameters]
         self._chunks = ChunkedUpdate([(p, g, m, v) for (p, g), m, v in zip(self.parameters, self.m, self.v)])
 
     def step(self):
@@ -105,16 +106,16 @@ class Adam(Optimizer):
 def _adam_update(slices, scratch, beta1, beta2, lr_t, eps_t) -> None:
     """The Adam update on (p, g, m, v) slices, in place, 10 ufunc passes each."""
     for p, g, m, v in slices:
-        tmp = scratch[:p.size]
-        np.subtract(g, m, out=tmp)          # m += (1 - b1)(g - m)
+        tmp, xp = scratch[:p.size], array_module(p)
+        xp.subtract(g, m, out=tmp)          # m += (1 - b1)(g - m)
         tmp *= 1 - beta1
         m += tmp
-        np.multiply(g, g, out=tmp)          # v += (1 - b2)(g^2 - v)
+        xp.multiply(g, g, out=tmp)          # v += (1 - b2)(g^2 - v)
         tmp -= v
         tmp *= 1 - beta2
         v += tmp
-        np.sqrt(v, out=tmp)                 # p -= lr_t m / (sqrt(v) + eps_t)
+        xp.sqrt(v, out=tmp)                 # p -= lr_t m / (sqrt(v) + eps_t)
         tmp += eps_t
-        np.divide(m, tmp, out=tmp)
+        xp.divide(m, tmp, out=tmp)
         tmp *= lr_t
         p -= tmp

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from gan.device import array_module, to_device
 from gan.nn.layers import Layer
 
 
@@ -31,6 +32,11 @@ class Sequential(Layer):
     def zero_grad(self):
         for layer in self.layers:
             layer.zero_grad()
+
+    def to(self, xp) -> "Sequential":
+        for layer in self.layers:
+            layer.to(xp)
+        return self
 
     def train(self, mode: bool = True) -> "Sequential":
         """Switch every layer to train (True) or eval (False) mode."""
@@ -62,7 +68,7 @@ class Sequential(Layer):
             if state[key].shape != target.shape:
                 raise ValueError(f"state {key!r} has shape {state[key].shape}, "
                                  f"model expects {target.shape}")
-            target[...] = state[key]
+            target[...] = to_device(state[key], array_module(target))
 
     def __repr__(self):
         return "Sequential(\n" + "".join(f"  {layer!r}\n" for layer in self.layers) + ")"

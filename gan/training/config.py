@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gan.datasets import FAMILIES, Family, dataset_entry
+from gan.device import DEVICES
 from gan.params import (
     NAME,
     NAME_RULE,
@@ -19,6 +20,7 @@ from gan.params import (
     parse,
     positive,
     section,
+    shown,
 )
 from gan.training.build import spec_problem
 from gan.training.objectives import OBJECTIVES
@@ -118,15 +120,34 @@ class ExperimentConfig:
 
 def experiment_config(name: str, params: dict) -> tuple[ExperimentConfig, Family]:
     """The checked settings of ``experiments.<name>`` in the loaded ``params``,
-    and the family of its dataset (one of the params' ``datasets``)."""
+    and the family of its dataset (one of the params' ``datasets``).  Its
+    ``device`` is not a setting of the model: ``experiment_device`` reads it."""
     where = f"experiments.{check_name(name, 'experiments')}"
-    config = parse(ExperimentConfig, section(params, where), where)
+    values = section(params, where)
+    config = parse(ExperimentConfig, {k: v for k, v in values.items() if k != "device"}, where)
     family = FAMILIES[dataset_entry(params, config.dataset, f"{where}.dataset").family]
     config.check_family(family, where)
     return config, family
+
+
+def experiment_device(name: str, params: dict) -> tuple[str, str]:
+    """Where ``experiments.<name>`` trains: its own ``device``, else the
+    params' top-level ``device``, else 'cpu'; and the key that said so."""
+    own = section(params, f"experiments.{check_name(name, 'experiments')}")
+    where, device = ((f"experiments.{name}.device", own["device"]) if "device" in own
+                     else ("device", params.get("device", "cpu")))
+    if device not in DEVICES:
+        raise ParamsError(f"'{where}' must be one of {', '.join(DEVICES)}, got {shown(device)}")
+    return device, where
 
 
 def read_experiment(name: str, params_file: str | Path = "params.yaml") -> tuple[ExperimentConfig, Family]:
     """``experiment_config`` of the params file ``params_file``, errors naming it."""
     with naming_file(params_file):
         return experiment_config(name, load_params(params_file))
+
+
+def read_device(name: str, params_file: str | Path = "params.yaml") -> tuple[str, str]:
+    """``experiment_device`` of the params file ``params_file``, errors naming it."""
+    with naming_file(params_file):
+        return experiment_device(name, load_params(params_file))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.datasets import SampleSpace
+from gan.device import array_module, to_device, to_host
 from gan.errors import GanError
 from gan.files import read_json, write_json
 from gan.nn import SGD, Adam, Sequential, WeightAverage, load_checkpoint, save_checkpoint
@@ -18,10 +19,12 @@ from gan.training.objectives import OBJECTIVES
 
 
 def with_labels(rows: np.ndarray, labels: np.ndarray | None, classes: int) -> np.ndarray:
-    """(B, F) rows with the one-hot (B, classes) labels appended; rows unchanged when labels is None."""
+    """(B, F) rows with the one-hot (B, classes) labels appended; rows unchanged when labels is None.
+    The labels may be on the host when the rows are on a device."""
     if labels is None:
         return rows
-    return np.concatenate([rows, np.eye(classes, dtype=rows.dtype)[labels]], axis=1)
+    xp = array_module(rows)
+    return xp.concatenate([rows, xp.eye(classes, dtype=rows.dtype)[to_device(labels, xp)]], axis=1)
 
 
 def sample_noise(config: ExperimentConfig, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -35,7 +38,9 @@ def sample_noise(config: ExperimentConfig, n: int, rng: np.random.Generator) -> 
 class GAN:
     """Generator, discriminator and their optimisers.  ``classes`` > 0 makes
     it conditional: G and D also take a one-hot label.  ``average``: the
-    moving average of G's weights (``ema`` > 0), which ``sample`` uses."""
+    moving average of G's weights (``ema`` > 0), which ``sample`` uses.
+    ``xp``: the array module the networks live on (numpy, or a GPU's:
+    ``gan.device``); noise and labels may come from the host."""
     config: ExperimentConfig
     space: SampleSpace
     generator: Sequential
@@ -44,6 +49,7 @@ class GAN:
     opt_d: object
     classes: int = 0
     average: WeightAverage | None = None
+    xp: object = np
 
     def parts(self) -> dict:
         parts = {"generator": self.generator, "discriminator": self.discriminator,
@@ -61,11 +67,11 @@ class GAN:
         when conditional, (B,) labels."""
         if (labels is None) != (self.classes == 0):
             raise ValueError("a conditional generator needs labels, an unconditional one takes none")
-        return (network or self.generator).forward(with_labels(noise, labels, self.classes))
+        return (network or self.generator).forward(with_labels(to_device(noise, self.xp), labels, self.classes))
 
     def sample(self, noise: np.ndarray, labels: np.ndarray | None = None, chunk: int = 1024,
                network: Sequential | None = None) -> np.ndarray:
-        """float32 samples in data units for (N, noise_size) ``noise`` (and
+        """float32 samples on the host in data units for (N, noise_size) ``noise`` (and
         (N,) ``labels``): ``network`` (default ``sampler``) in eval mode,
         ``chunk`` rows at a time so memory stays bounded; its mode is restored."""
         network = network or self.sampler
@@ -76,7 +82,7 @@ class GAN:
                      for i in range(0, len(noise), chunk)]
         finally:
             network.train(training)
-        return self.space.to_data(np.concatenate(parts)).astype(np.float32)
+        return self.space.to_data(to_host(self.xp.concatenate(parts))).astype(np.float32)
 
     def draw(self, count: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
         """``sample`` of ``count`` fresh noise rows from ``rng``."""
@@ -89,9 +95,10 @@ class GAN:
 
 
 def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Generator,
-              name: str = "experiment") -> GAN:
+              name: str = "experiment", xp=np) -> GAN:
     """G: noise (+ one-hot label) -> ``space.features``; D: ``pac`` times
-    features (+ label) -> 1."""
+    features (+ label) -> 1; built on the host, then moved to the array
+    module ``xp`` before the optimisers and the average are made."""
     where = f"experiments.{name}"
     classes = space.classes if config.conditional else 0
     gen = build_network(config.generator, config.noise_size + classes, space.features, rng, config.init,
@@ -109,13 +116,16 @@ def build_gan(config: ExperimentConfig, space: SampleSpace, rng: np.random.Gener
     except ValueError as exc:
         raise ParamsError(f"'{where}.discriminator' with loss {config.loss}: {exc}") from None
 
+    gen.to(xp), disc.to(xp)
+
     def optimiser(model, lr):
         if config.optimizer == "sgd":
             return SGD(model.parameters(), lr, momentum=config.momentum, decay=config.decay)
         return Adam(model.parameters(), lr, config.beta1, config.beta2)
 
     average = WeightAverage(gen, config.ema) if config.ema else None
-    return GAN(config, space, gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes, average)
+    return GAN(config, space, gen, disc, optimiser(gen, config.lr_g), optimiser(disc, config.lr_d), classes, average,
+               xp)
 
 
 def _fits(specs: list[str], in_features: int, init: str) -> bool:
@@ -137,15 +147,16 @@ def read_model_config(folder: str | Path) -> tuple[ExperimentConfig, SampleSpace
         return parse(ExperimentConfig, saved["experiment"], "experiment"), SampleSpace.from_dict(saved["samples"])
 
 
-def load_gan(folder: str | Path) -> GAN:
-    """The GAN saved in ``folder`` (a ``train/`` output), from its files alone."""
+def load_gan(folder: str | Path, xp=np) -> GAN:
+    """The GAN saved in ``folder`` (a ``train/`` output), from its files alone,
+    on the array module ``xp``: a model trained on a GPU loads on the CPU too."""
     folder = Path(folder)
     model = folder / "model.npz"
     if not model.is_file():
         raise GanError(f"{folder}: no trained model (model.npz); train it first")
     config, space = read_model_config(folder)
     with naming_file(folder / "config.json"):
-        gan = build_gan(config, space, np.random.default_rng(0))
+        gan = build_gan(config, space, np.random.default_rng(0), xp=xp)
     try:
         load_checkpoint(model, gan.parts())
     except (OSError, ValueError) as exc:

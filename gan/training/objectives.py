@@ -11,6 +11,7 @@ from here.
 
 import numpy as np
 
+from gan.device import array_module, to_device
 from gan.nn import (
     Sequential,
     bce_with_logits,
@@ -86,9 +87,10 @@ class StandardGAN(Objective):
             disc.backward(grad, input_grad=False)
             loss = loss_real + loss_fake
         else:
-            logits = disc.forward(np.concatenate([real, fake]))
+            xp = array_module(real)
+            logits = disc.forward(xp.concatenate([real, fake]))
             n = len(real)
-            targets = np.zeros_like(logits)
+            targets = xp.zeros_like(logits)
             targets[:n] = self.label_smoothing
             loss, grad = bce_with_logits(logits, targets)
             disc.backward(grad * 2, input_grad=False)  # same scale as the sum of two batch means
@@ -107,9 +109,10 @@ class _ScoreCritic(Objective):
 
     def _scores_step(self, disc, real, fake, loss_of) -> tuple[dict[str, float], np.ndarray]:
         n = len(real)
-        scores = disc.forward(np.concatenate([real, fake]))
+        xp = array_module(real)
+        scores = disc.forward(xp.concatenate([real, fake]))
         loss, (grad_real, grad_fake) = loss_of(scores[:n], scores[n:])
-        disc.backward(np.concatenate([grad_real, grad_fake]), input_grad=False)
+        disc.backward(xp.concatenate([grad_real, grad_fake]), input_grad=False)
         return {"d_loss": loss, "d_real": float(scores[:n].mean()), "d_fake": float(scores[n:].mean())}, scores
 
     def generator_loss(self, disc, fake):
@@ -142,7 +145,7 @@ class WGANGP(_ScoreCritic):
 
     def discriminator_step(self, disc, real, fake, rng):
         values, _ = self._scores_step(disc, real, fake, wasserstein_critic)
-        e = rng.random((len(real), 1), dtype=real.dtype)
+        e = to_device(rng.random((len(real), 1), dtype=real.dtype), array_module(real))  # drawn on the host
         penalty, _ = gradient_penalty(disc, e * real + (1 - e) * fake, self.weight)
         return values | {"d_loss": values["d_loss"] + penalty, "wasserstein": -values["d_loss"], "penalty": penalty}
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.device import device_name
 from gan.errors import GanError
 from gan.files import MARKER, atomic_dir, read_json, write_json
 from gan.nn import load_checkpoint, save_checkpoint
@@ -60,8 +61,9 @@ def code_fingerprint() -> str:
 
 def run_origin(trainer: Trainer) -> dict:
     """What a resumed run must share with the interrupted one besides its
-    settings: the fingerprints of its data and of the code (taken once a run)."""
-    return {"data": data_fingerprint(trainer), "code": code_fingerprint()}
+    settings: the fingerprints of its data and of the code (taken once a
+    run), and the array module it runs on (numbers differ between devices)."""
+    return {"data": data_fingerprint(trainer), "code": code_fingerprint(), "device": device_name(trainer.gan.xp)}
 
 
 def save_state(folder: Path, trainer: Trainer, seconds: float, origin: dict) -> None:
@@ -131,6 +133,8 @@ def load_state(folder: Path, trainer: Trainer, origin: dict) -> float:
         raise CannotResume(f"{folder}: the interrupted run trained on other data")
     if state.get("code") != origin["code"]:
         raise CannotResume(f"{folder}: the interrupted run ran another version of the gan package")
+    if state.get("device") != origin["device"]:
+        raise CannotResume(f"{folder}: the interrupted run ran on {state.get('device')}, not {origin['device']}")
     with _reading(folder / "snapshots.npz"), np.load(folder / "snapshots.npz") as snaps:
         epochs, samples = snaps["epochs"], snaps["samples"]
     with _reading(folder / "state.json"):

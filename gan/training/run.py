@@ -8,10 +8,11 @@ from tqdm import tqdm
 
 from gan.data.cache import to_pixels
 from gan.datasets import load_dataset
+from gan.device import device_module
 from gan.files import atomic_dir, write_text
 from gan.image_grid import save_grid
 from gan.params import naming_file
-from gan.training.config import read_experiment
+from gan.training.config import read_device, read_experiment
 from gan.training.resume import (
     STATE_ROOT,
     CannotResume,
@@ -63,10 +64,11 @@ def _start(trainer: Trainer, state: Path, resume: bool | None, origin: dict, log
 
 
 def train_experiment(name: str, params_file: str | Path, cache: str | Path, out: str | Path,
-                     resume: bool | None = None, state_root: str | Path = STATE_ROOT) -> str:
+                     resume: bool | None = None, state_root: str | Path = STATE_ROOT, device: str | None = None) -> str:
     """Train ``experiments.<name>`` of ``params_file`` on the dataset cache in
     the folder ``cache``; write ``out``/train/ (model.npz, config.json,
-    snapshots) and ``out``/log.tsv.
+    snapshots) and ``out``/log.tsv, training on ``device`` (default: the
+    experiment's ``device`` in the params, see ``read_device``).
 
     The resume state is saved at every snapshot to ``state_root``/<name>/ and
     removed at the end.  ``resume``: True continues that interrupted run (an
@@ -77,9 +79,11 @@ def train_experiment(name: str, params_file: str | Path, cache: str | Path, out:
     state and log go to ``out``/train-diverged/ and Diverged is raised.  On
     Ctrl-C only the resume state stays."""
     config, family = read_experiment(name, params_file)
+    device, where = (device, "--device") if device else read_device(name, params_file)
+    xp = device_module(device, where)
     out, state = Path(out), Path(state_root) / name
     with naming_file(params_file):
-        trainer = Trainer(config, load_dataset(family.name, cache, config.digits), name)
+        trainer = Trainer(config, load_dataset(family.name, cache, config.digits), name, xp)
     origin = run_origin(trainer)
     seconds = _start(trainer, state, resume, origin, tqdm.write)
     done = len(trainer.history.rows)

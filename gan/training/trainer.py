@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan.datasets import Dataset
+from gan.device import to_device
 from gan.errors import GanError
 from gan.nn import BatchNorm1d, MinibatchDiscrimination, total_variation
 from gan.params import ParamsError
@@ -32,7 +33,7 @@ class Trainer:
     seeded with ``config.seed``: init, shuffling, noise, labels of generated
     samples, instance noise, dropout masks, interpolation weights."""
 
-    def __init__(self, config: ExperimentConfig, data: Dataset, name: str = "experiment"):
+    def __init__(self, config: ExperimentConfig, data: Dataset, name: str = "experiment", xp=np):
         self.config, self.data, self.name = config, data, name
         if config.conditional and data.labels is None:
             raise GanError(f"experiments.{name}: conditional needs labelled data, {config.dataset} has none")
@@ -41,7 +42,9 @@ class Trainer:
             raise ParamsError(f"'experiments.{name}.batch_size' {config.batch_size} leaves fewer than "
                               f"d_steps={config.d_steps} batches per epoch in {n} samples")
         self.rng = np.random.default_rng(config.seed)
-        self.gan = build_gan(config, data.space, self.rng, name)
+        self.gan = build_gan(config, data.space, self.rng, name, xp)
+        self.rows = to_device(data.rows, xp)  # the data goes to the device once
+        self.labels = None if data.labels is None else to_device(data.labels, xp)
         self.fixed_noise = sample_noise(config, config.snapshot_count, self.rng)
         self.fixed_labels = np.arange(config.snapshot_count) % self.gan.classes if config.conditional else None
         # Only layers that mix samples make separate real/fake passes differ from one joint pass.
@@ -60,7 +63,8 @@ class Trainer:
         """What D sees: rows plus instance noise of the current sigma, then
         the one-hot label; packed ``pac`` rows to one, (B / pac, pac * F)."""
         if self.sigma:
-            rows = rows + np.float32(self.sigma) * self.rng.standard_normal(rows.shape, dtype=np.float32)
+            noise = self.rng.standard_normal(rows.shape, dtype=np.float32)  # drawn on the host
+            rows = rows + np.float32(self.sigma) * to_device(noise, self.gan.xp)
         rows = with_labels(rows, labels, self.gan.classes)
         return rows.reshape(len(rows) // self.config.pac, -1)
 
@@ -90,7 +94,7 @@ class Trainer:
     def batches(self) -> list[np.ndarray]:
         """One epoch of minibatch row indices in a fresh random order."""
         n, size = len(self.data.rows), self.config.batch_size
-        order = self.rng.permutation(n)
+        order = to_device(self.rng.permutation(n), self.gan.xp)
         stop = n - n % size if self.config.drop_last else n
         return [order[i:i + size] for i in range(0, stop, size)]
 
@@ -113,15 +117,15 @@ class Trainer:
 
     def train_epoch(self, epoch: int) -> tuple[float, ...]:
         """Every real batch once, d_steps per step; returns the epoch means of the ``self.logged`` values."""
-        cfg, data = self.config, self.data
+        cfg = self.config
         batches = self.batches()
         starts = range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps)
         sums = np.zeros(len(self.logged))
         for step, start in enumerate(starts):
             self.sigma = cfg.sigma_start * (1 - (epoch + step / len(starts)) / cfg.epochs)
             chosen = batches[start:start + cfg.d_steps]
-            values = self.step([data.rows[i] for i in chosen],
-                               [data.labels[i] for i in chosen] if self.gan.classes else None)
+            values = self.step([self.rows[i] for i in chosen],
+                               [self.labels[i] for i in chosen] if self.gan.classes else None)
             values["noise_sigma"] = self.sigma
             if not (np.isfinite(values["d_loss"]) and np.isfinite(values["g_loss"])):
                 self._diverged(epoch, step + 1, f"D loss {values['d_loss']}, G loss {values['g_loss']}")
@@ -176,8 +180,9 @@ class Trainer:
 
     def _checkpoint(self, epoch: int) -> None:
         """Check parameters, remember them as the last finite state, snapshot."""
-        if not all(np.isfinite(p).all() for model in (self.gan.generator, self.gan.discriminator)
-                   for p, _ in model.parameters()):
+        xp = self.gan.xp
+        if not xp.stack([xp.isfinite(p).all() for model in (self.gan.generator, self.gan.discriminator)
+                         for p, _ in model.parameters()]).all():  # one read from a device
             self._diverged(epoch - 1, 0, "a parameter is NaN or Inf")
         self._remember_finite(epoch)
         self.history.snapshots.append(self.gan.sample(self.fixed_noise, self.fixed_labels))

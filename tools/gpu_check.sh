@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one prepared script for a lent GPU machine (the device tool: Python 3.12,
+# CuPy, NumPy, PyTorch, pytest, click, pillow, matplotlib, pyyaml, tqdm,
+# threadpoolctl, requests; no DVC, no network).  Run from the repository root:
+#
+#     bash tools/gpu_check.sh "$OUT" [EXPERIMENT ...]
+#
+# Three phases, each under its own time limit so that a slow one cannot take
+# the others' results with it (a command may run 600 s): the GPU tests
+# (150 s), the bench (150 s), then the EXPERIMENTs (default: all) trained and
+# evaluated on the GPU (240 s; tools/gpu_lab.py writes after each one).  OUT
+# gets env.txt, gpu_tests.txt, bench_cuda.json, gpu_lab.json and log.txt.
+# Record what it measured, and this command, in docs/performance.md.
+set -uo pipefail
+out=${1:?usage: bash tools/gpu_check.sh OUT [EXPERIMENT ...]}
+shift
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+exec > >(tee "$out/log.txt") 2>&1
+
+gan() { python -c 'from gan.cli import main; main()' "$@"; }
+
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python -c \
+  'import cupy, numpy, sys; print(sys.version); print("numpy", numpy.__version__, "cupy", cupy.__version__)'; \
+  python -c 'import torch; print("torch", torch.__version__)'; } > "$out/env.txt" 2>&1
+
+echo "== GPU tests"
+timeout 150 python -m pytest -o addopts= -q -rs -m gpu tests/test_device.py 2>&1 | tee "$out/gpu_tests.txt"
+
+echo "== the bench (caches of the embedded sample first)"
+gan data download data/sample/mnist-jpg-sample.zip data/raw/mnist --strip-components 1 &&
+gan data flatten "data/raw/mnist/MNIST - JPG - training" data/processed/mnist_train &&
+timeout 150 python -c 'from gan.cli import main; main()' bench --device cuda --repeats 5 > "$out/bench_cuda.json"
+
+echo "== the lab on the GPU"
+time timeout 240 python tools/gpu_lab.py cuda "$out" "$@"
