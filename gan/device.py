@@ -70,9 +70,23 @@ def synchronize(xp) -> None:
         xp.cuda.get_current_stream().synchronize()
 
 
+def as_strided(array, shape: tuple[int, ...], strides: tuple[int, ...]):
+    """A view of ``array``'s memory with ``shape`` and byte ``strides``
+    (``numpy.lib.stride_tricks.as_strided``, or the device's).  Its elements
+    may overlap: read it, never write it."""
+    return array_module(array).lib.stride_tricks.as_strided(array, shape, strides)
+
+
 def to_device(array, xp):
     """``array`` as an array of the module ``xp`` (the same object when it is one already)."""
     return array if xp is np and type(array) is np.ndarray else xp.asarray(array)
+
+
+def logged(value):
+    """``value``, a 0-d array of any float dtype, as a float64 on its own
+    device: a number for the log that costs no read from a GPU until the log
+    reads it (on the host a ``numpy.float64``, which is a Python float)."""
+    return value.astype(np.float64)
 
 
 def to_host(array) -> np.ndarray:

@@ -5,7 +5,12 @@ reductions return 0-d device arrays, an element ``a[i]`` is a 0-d view of
 ``a`` (not a copy), and every conversion to the host
 (``float``, ``bool``, ``item``, ``get``) is counted in ``StrictArray.to_host``.
 ``strict`` is its module (``xp``): NumPy's functions on unwrapped arrays,
-results wrapped; ``asarray`` and ``array`` are the host-to-device copies."""
+results wrapped; ``asarray`` and ``array`` are the host-to-device copies, and
+``ElementwiseKernel`` runs a kernel's body (``gan.nn.chunked.Kernel``:
+arithmetic that reads the same in C++ and Python) through NumPy on whole
+arrays."""
+
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -86,10 +91,56 @@ class StrictArray(np.ndarray):
         return self._host().copy()
 
 
+class ElementwiseKernel:
+    """CuPy's ``ElementwiseKernel(in_params, out_params, operation, name,
+    options)``: called with the inputs, then the outputs.  Arrays are ``T``,
+    device arrays of one dtype and shape; each scalar must come as its
+    declared type (``T`` or a dtype name such as ``float64``)."""
+    launches = 0  # kernel calls so far, all kernels together
+
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str, options=()):
+        def declared(params):
+            pairs = [p.split() for p in params.split(",")]
+            assert all(len(p) == 2 for p in pairs), f"{name}: parameters are 'type name'"
+            return {p[1]: p[0] for p in pairs}
+        self.inputs, self.outputs = declared(in_params), declared(out_params)
+        assert set(self.outputs.values()) == {"T"}, f"{name}: outputs are T arrays"
+        self.operation, self.name = operation, name
+
+    def __call__(self, *args):
+        params = self.inputs | self.outputs
+        assert len(args) == len(params), f"{self.name}: {len(args)} arguments for {len(params)}"
+        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        dtype = arrays[0].dtype
+        scope = {"sqrt": np.sqrt, "T": dtype.type}
+        for (name, kind), value in zip(params.items(), args):
+            if isinstance(value, np.ndarray):
+                _unwrap(value, self.name)  # a NumPy array is refused
+                assert kind == "T" and value.dtype == dtype and value.shape == arrays[0].shape, f"{self.name}: {name}"
+                scope[name] = value.view(np.ndarray)
+            else:
+                expected = dtype.type if kind == "T" else np.dtype(kind).type
+                assert type(value) is expected, f"{self.name}: scalar {name} is {type(value).__name__}"
+                scope[name] = value
+        outputs = {name: scope[name] for name in self.outputs}
+        exec(self.operation, scope)
+        for name, target in outputs.items():
+            if scope[name] is not target:  # 'x = ...' rebinds where C would write the element
+                target[...] = scope[name]
+        ElementwiseKernel.launches += 1
+
+
+def _as_strided(x, shape=None, strides=None):
+    """``cupy.lib.stride_tricks.as_strided``: a view of a device array, on the device."""
+    return np.lib.stride_tricks.as_strided(_unwrap(x, "as_strided"), shape, strides).view(StrictArray)
+
+
 class _StrictModule:
     """``xp`` for StrictArray: numpy's names, with arrays unwrapped and results wrapped."""
     __name__ = "strict"
     ndarray = StrictArray
+    ElementwiseKernel = ElementwiseKernel
+    lib = SimpleNamespace(stride_tricks=SimpleNamespace(as_strided=_as_strided))
 
     def __getattr__(self, name):
         value = getattr(np, name)

@@ -48,19 +48,23 @@ def test_conv_transpose_is_the_adjoint_of_conv(kernel, stride, padding):
     assert np.vdot(forward.forward(x), y) == pytest.approx(np.vdot(x, back), rel=1e-12)
 
 
-def test_conv2d_matches_the_definition():
-    layer = conv(3, 2, 1, seed=4)
+@pytest.mark.parametrize("kernel,stride,padding", [(3, 2, 1), (4, 2, 1), (3, 1, 1)],
+                         ids=["one copy per offset", "one strided copy, s=2", "one strided copy, s=1"])
+def test_conv2d_matches_the_definition(kernel, stride, padding):
+    layer = conv(kernel, stride, padding, seed=4)
     layer.params["b"][:] = [1.0, 2.0, 3.0, 4.0]
     x = batch((2, 3, 6, 5))
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     w, b = layer.params["W"], layer.params["b"]
-    expected = np.zeros((2, 4, 3, 3))
+    out = layer.forward(x)
+    expected = np.zeros((2, 4) + out.shape[2:])
     for n in range(2):
         for o in range(4):
-            for i in range(3):
-                for j in range(3):
-                    expected[n, o, i, j] = b[o] + (padded[n, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * w[o]).sum()
-    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12)
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    window = padded[n, :, stride * i:stride * i + kernel, stride * j:stride * j + kernel]
+                    expected[n, o, i, j] = b[o] + (window * w[o]).sum()
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("kernel,stride,padding", CONV)

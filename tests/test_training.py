@@ -189,6 +189,28 @@ def test_divergence_keeps_the_good_model_and_this_runs_last_finite_state(workdir
     assert (workdir / "results/boom/train-diverged/log.tsv").is_file()
 
 
+def test_a_loss_gone_nan_is_named_by_its_step_and_the_last_finite_state_comes_back(workdir, monkeypatch):
+    """The losses stay on the device through an epoch and are checked at its end, step by step."""
+    config = ExperimentConfig.from_params("sine", SINE | {"epochs": 3, "snapshot_every": 1})
+    trainer = Trainer(config, load_dataset("sine", "data/processed/sine"), "sine")
+    steps, real_step = [], Trainer.step
+
+    def poisoned(self, reals, labels=None):
+        values = real_step(self, reals, labels)
+        steps.append(len(steps) + 1)
+        if len(steps) in (64 + 5, 64 + 9):  # epoch 2 (64 steps an epoch), steps 5 and 9
+            values["g_loss"] = np.float64("inf")
+        return values
+    monkeypatch.setattr(Trainer, "step", poisoned)
+    with pytest.raises(Diverged, match=r"^experiments.sine diverged at epoch 2, step 5: D loss [-0-9.e]+, G loss inf$"):
+        trainer.fit(log=lambda line: None)
+    assert len(steps) == 2 * 64, "the epoch runs to its end before its losses are read"
+    assert trainer.last_finite_epoch == 1 and len(trainer.history.rows) == 1
+    remembered = trainer.last_finite["generator"]
+    for key, value in trainer.gan.generator.state_dict().items():
+        np.testing.assert_array_equal(value, remembered[key])
+
+
 def test_interrupt_leaves_previous_outputs(workdir, monkeypatch):
     write_params(workdir, {"tiny": TINY_FLAGS})
     train("tiny")

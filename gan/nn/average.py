@@ -2,12 +2,11 @@
 a gradient-free copy whose parameters follow the trained model's."""
 
 import copy
-from functools import partial
 
 import numpy as np
 
 from gan.device import array_module
-from gan.nn.chunked import ChunkedUpdate
+from gan.nn.chunked import ChunkedUpdate, Kernel
 from gan.nn.sequential import Sequential
 
 
@@ -34,7 +33,7 @@ class WeightAverage:
 
     def update(self) -> None:
         d = min(self.decay, (1 + self.t) / (10 + self.t))
-        self._chunks.run(partial(_average_update, weight=1 - d))
+        self._chunks.run(_average_update, AVERAGE_KERNEL, weight=1 - d)
         for average, buffer in self._buffers:
             average[...] = buffer
         self.t += 1
@@ -56,3 +55,6 @@ def _average_update(slices, scratch, weight) -> None:
         array_module(average).subtract(param, average, out=tmp)
         tmp *= weight
         average += tmp
+
+
+AVERAGE_KERNEL = Kernel("average", ("a", "p"), ("a",), "T weight", "a += weight * (p - a);")

@@ -1,10 +1,15 @@
-"""Memory-bound elementwise updates over many arrays (Adam's, the weight
-average's), run slice by slice: ``CHUNK`` elements at a time, so the
-temporaries stay in cache and each array is read and written once per update,
-spread over the thread pool (NumPy releases the GIL).  The result does not
-depend on the split."""
+"""Memory-bound elementwise updates over many arrays (Adam's, SGD's, the
+weight average's).  On the host each runs as NumPy ufunc passes, slice by
+slice: ``CHUNK`` elements at a time, so the temporaries stay in cache and
+each array is read and written once per update, spread over the thread pool
+(NumPy releases the GIL).  On a GPU each ufunc pass would be a kernel launch,
+and at small batches the launches are the step's time: there the same update,
+written once more as a ``Kernel`` body, runs as one CuPy ``ElementwiseKernel``
+per array.  The result does not depend on the split."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, partial
 
 import numpy as np
 
@@ -14,18 +19,57 @@ from gan.threads import WORKERS, run_parallel
 CHUNK = 1 << 17
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """An update as one elementwise kernel.  ``arrays`` names the arrays of
+    each group, in ``ChunkedUpdate``'s order, ``written`` those the update
+    writes, ``scalars`` its scalar parameters in CuPy's syntax (``T x`` for
+    the arrays' dtype, ``float64 x``), and ``body`` the update for one
+    element: assignments of arithmetic, ``sqrt`` and casts ``T(...)``, which
+    read the same in C++ and in Python, so that the tests run it on the host
+    as well (tests/strict_device.py).  The body rounds where the ufunc form
+    rounds and compiles without contracting a * b + c into one FMA, so it
+    computes the ufunc form's numbers."""
+    name: str
+    arrays: tuple[str, ...]
+    written: tuple[str, ...]
+    scalars: str
+    body: str
+
+    @property
+    def read(self) -> tuple[str, ...]:
+        return tuple(name for name in self.arrays if name not in self.written)
+
+    @property
+    def scalar_types(self) -> dict[str, str]:
+        """Each scalar's name -> its type ('T' or a NumPy dtype name)."""
+        return {name: kind for kind, name in (param.split() for param in self.scalars.split(","))}
+
+
+@cache
+def _compiled(kernel: Kernel, xp):
+    """``kernel`` as ``xp.ElementwiseKernel``: inputs, scalars, then the written arrays (compiled once per dtype)."""
+    def params(names):
+        return ", ".join(f"T {name}" for name in names)
+    return xp.ElementwiseKernel(", ".join([params(kernel.read), kernel.scalars]), params(kernel.written),
+                                kernel.body, f"gan_{kernel.name}", options=("--fmad=false",))
+
+
 class ChunkedUpdate:
     """``arrays``: tuples of same-sized arrays (for Adam (p, g, m, v) of each
-    parameter).  ``run(func)`` calls ``func(slices, scratch)`` once per
-    worker, where ``slices`` is that worker's list of tuples of flat views of
-    at most ``CHUNK`` elements and ``scratch`` a float buffer of ``CHUNK``
-    elements to use as a temporary.  Models smaller than two chunks run on
-    the calling thread: handing them to the pool costs more than it saves.
-    Device arrays are not split: one slice per array, on the calling thread
-    (a GPU runs each whole-array pass as one kernel)."""
+    parameter).  ``run(func, kernel, **scalars)`` calls ``func(slices,
+    scratch, **scalars)`` once per worker, where ``slices`` is that worker's
+    list of tuples of flat views of at most ``CHUNK`` elements and
+    ``scratch`` a float buffer of ``CHUNK`` elements to use as a temporary.
+    Models smaller than two chunks run on the calling thread: handing them to
+    the pool costs more than it saves.  Device arrays are not split: where
+    their module compiles elementwise kernels (CuPy does) ``kernel`` runs
+    once per array instead of ``func``, else ``func`` runs on one slice per
+    array, on the calling thread."""
 
     def __init__(self, arrays: Sequence[tuple[np.ndarray, ...]]):
-        xp = array_module(*[group[0] for group in arrays])
+        self.xp = xp = array_module(*[group[0] for group in arrays])
+        self.fused = hasattr(xp, "ElementwiseKernel")
         chunk = CHUNK if xp is np else max([group[0].size for group in arrays], default=1)
         slices = [tuple(a.reshape(-1)[i:i + chunk] for a in group)
                   for group in arrays for i in range(0, group[0].size, chunk)]
@@ -33,7 +77,16 @@ class ChunkedUpdate:
         workers = max(1, min(WORKERS, chunks))
         self.groups = [slices[i::workers] for i in range(workers)]
         dtype = np.result_type(*[group[0].dtype for group in arrays]) if arrays else np.float32
-        self.scratch = [xp.empty(chunk, dtype=dtype) for _ in self.groups]
+        self.scratch = [] if self.fused else [xp.empty(chunk, dtype=dtype) for _ in self.groups]
 
-    def run(self, func: Callable[[list[tuple[np.ndarray, ...]], np.ndarray], None]) -> None:
-        run_parallel(func, self.groups, self.scratch)
+    def run(self, func: Callable[..., None], kernel: Kernel, **scalars: float) -> None:
+        if not self.fused:
+            run_parallel(partial(func, **scalars), self.groups, self.scratch)
+            return
+        launch = _compiled(kernel, self.xp)
+        for group in self.groups[0]:
+            named = dict(zip(kernel.arrays, group))
+            cast = {name: group[0].dtype.type if kind == "T" else np.dtype(kind).type
+                    for name, kind in kernel.scalar_types.items()}
+            launch(*[named[name] for name in kernel.read], *[cast[name](scalars[name]) for name in cast],
+                   *[named[name] for name in kernel.written])

@@ -19,7 +19,7 @@ convolution reads without a transpose.
 
 import numpy as np
 
-from gan.device import array_module
+from gan.device import array_module, as_strided
 from gan.nn.init import init_weight
 from gan.nn.layers import Layer
 
@@ -108,6 +108,9 @@ class Windows:
             canvas[u, v][(..., *place)] = image[(..., *pixels)]
         flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
         cols = pool.get("cols", (self.c * k * k, self.n * self.length), x)
+        if k % self.stride == 0:  # every window at once: one copy
+            self._blocks(cols)[...] = self._all_runs(flat)
+            return cols
         blocks = cols.reshape(self.c, k, k, self.n, self.length)
         for a, b, u, v, run in self._runs():
             blocks[:, a, b] = flat[u, v, :, :, run]
@@ -118,14 +121,34 @@ class Windows:
         onto their windows; returns the image part of the sum, (N, C, H, W)."""
         canvas = pool.get("sums", self.canvas_shape, cols)
         canvas.fill(0)
-        flat, k = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel
-        blocks = cols.reshape(self.c, k, k, self.n, self.length)
-        for a, b, u, v, run in self._runs():
-            flat[u, v, :, :, run] += blocks[:, a, b]
+        flat, k, s = canvas.reshape(self.canvas_shape[:4] + (-1,)), self.kernel, self.stride
+        if k % s == 0:  # the offsets (a, b) of one (a // s, b // s) lie in different phases: one add for them all
+            blocks = self._blocks(cols)
+            for a, b in np.ndindex(k // s, k // s):
+                start = a * self.row + b
+                flat[..., start:start + self.length] += blocks[:, a, :, b].transpose(1, 2, 0, 3, 4)
+        else:
+            blocks = cols.reshape(self.c, k, k, self.n, self.length)
+            for a, b, u, v, run in self._runs():
+                flat[u, v, :, :, run] += blocks[:, a, b]
         image = array_module(cols).empty((self.c, self.n, self.h, self.w), dtype=cols.dtype)
         for u, v, pixels, place in self._phases():
             image[(..., *pixels)] = canvas[u, v][(..., *place)]
         return image.transpose(1, 0, 2, 3)
+
+    def _blocks(self, cols: np.ndarray) -> np.ndarray:
+        """(C*k*k, N*L) columns as (C, k / s, s, k / s, s, N, L): kernel row a = s a' + u, column b = s b' + v."""
+        k, s = self.kernel, self.stride
+        return cols.reshape(self.c, k // s, s, k // s, s, self.n, self.length)
+
+    def _all_runs(self, flat: np.ndarray) -> np.ndarray:
+        """Every window's run of the flat phases (s, s, C, N, rows * row) as
+        one (C, k / s, s, k / s, s, N, L) view, to read: offset (a, b) of
+        channel c, sample n reads phase (u, v) from a' row + b' on."""
+        k, s, size = self.kernel, self.stride, flat.itemsize
+        phase_u, phase_v, channel, sample, _ = flat.strides
+        return as_strided(flat, (self.c, k // s, s, k // s, s, self.n, self.length),
+                          (channel, self.row * size, phase_u, size, phase_v, sample, size))
 
     def outputs(self, rows: np.ndarray) -> np.ndarray:
         """(C', N*L) rows, one per output channel -> the (N, C', OH, OW) output pixels (a view)."""

@@ -1,13 +1,15 @@
-"""Losses.  Each returns ``(value, gradient)``: a Python float and dL/d(input)
-with the input's shape and dtype."""
+"""Losses.  Each returns ``(value, gradient)``: a float64 scalar on the
+input's device (``gan.device.logged``: on the host a ``numpy.float64``, on a
+GPU a 0-d array read only when the log needs it) and dL/d(input) with the
+input's shape and dtype."""
 
 import numpy as np
 
-from gan.device import array_module
+from gan.device import array_module, logged
 from gan.nn.layers import sigmoid
 
 
-def bce_with_logits(logits: np.ndarray, target) -> tuple[float, np.ndarray]:
+def bce_with_logits(logits: np.ndarray, target) -> tuple[np.float64, np.ndarray]:
     """Mean binary cross-entropy of sigmoid(logits) against ``target``.
 
     Uses max(z, 0) - z t + log(1 + exp(-|z|)), exact for logits of any size.
@@ -19,15 +21,15 @@ def bce_with_logits(logits: np.ndarray, target) -> tuple[float, np.ndarray]:
     target = xp.asarray(target, dtype=z.dtype)
     losses = xp.maximum(z, 0) - z * target + xp.log1p(xp.exp(-xp.abs(z)))
     grad = (sigmoid(z) - target) / z.dtype.type(z.size)
-    return float(losses.mean()), grad.astype(z.dtype, copy=False)
+    return logged(losses.mean()), grad.astype(z.dtype, copy=False)
 
 
-def generator_nonsaturating(fake_logits: np.ndarray) -> tuple[float, np.ndarray]:
+def generator_nonsaturating(fake_logits: np.ndarray) -> tuple[np.float64, np.ndarray]:
     """-mean log D(G(z)): the generator pretends its samples are real (target 1)."""
     return bce_with_logits(fake_logits, 1.0)
 
 
-def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.ndarray]:
+def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[np.float64, np.ndarray]:
     """Total variation of (N, C, H, W) images, summed per image, mean over N.
 
     ``l1``: sum |x[h+1, w] - x[h, w]| + |x[h, w+1] - x[h, w]|;
@@ -53,32 +55,32 @@ def total_variation(images: np.ndarray, kind: str = "l1") -> tuple[float, np.nda
     grad[:, :, :, 1:] += gw
     grad[:, :, :, :-1] -= gw
     grad /= images.dtype.type(n)
-    return float(value) / n, grad
+    return logged(value) / n, grad
 
 
 def wasserstein_critic(real_scores: np.ndarray, fake_scores: np.ndarray
-                       ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+                       ) -> tuple[np.float64, tuple[np.ndarray, np.ndarray]]:
     """Critic loss mean(D(fake)) - mean(D(real)); gradients for both inputs."""
     xp = array_module(real_scores)
-    value = float(fake_scores.mean() - real_scores.mean())
+    value = logged(fake_scores.mean() - real_scores.mean())
     grad_real = xp.full_like(real_scores, -1 / real_scores.size)
     grad_fake = xp.full_like(fake_scores, 1 / fake_scores.size)
     return value, (grad_real, grad_fake)
 
 
-def wasserstein_generator(fake_scores: np.ndarray) -> tuple[float, np.ndarray]:
+def wasserstein_generator(fake_scores: np.ndarray) -> tuple[np.float64, np.ndarray]:
     """Generator loss -mean(D(G(z)))."""
     xp = array_module(fake_scores)
-    return float(-fake_scores.mean()), xp.full_like(fake_scores, -1 / fake_scores.size)
+    return logged(-fake_scores.mean()), xp.full_like(fake_scores, -1 / fake_scores.size)
 
 
 def hinge_critic(real_scores: np.ndarray, fake_scores: np.ndarray
-                 ) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+                 ) -> tuple[np.float64, tuple[np.ndarray, np.ndarray]]:
     """Hinge loss of a critic: mean relu(1 - D(real)) + mean relu(1 + D(fake));
     gradients for both inputs (0 where a margin is met)."""
     xp = array_module(real_scores)
     real_gap, fake_gap = 1 - real_scores, 1 + fake_scores
-    value = float(xp.maximum(real_gap, 0).mean() + xp.maximum(fake_gap, 0).mean())
+    value = logged(xp.maximum(real_gap, 0).mean() + xp.maximum(fake_gap, 0).mean())
     grad_real = -(real_gap > 0).astype(real_scores.dtype) / real_scores.dtype.type(real_scores.size)
     grad_fake = (fake_gap > 0).astype(fake_scores.dtype) / fake_scores.dtype.type(fake_scores.size)
     return value, (grad_real, grad_fake)
@@ -91,7 +93,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[np.float64, np.ndarray]:
     """Mean -log softmax(logits)[label] over (N, K) logits and (N,) int labels."""
     xp = array_module(logits)
     n = len(labels)
@@ -99,4 +101,4 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
     grad = xp.exp(log_probs)
     grad[xp.arange(n), labels] -= 1
-    return float(-log_probs[xp.arange(n), labels].mean()), (grad / logits.dtype.type(n)).astype(logits.dtype)
+    return logged(-log_probs[xp.arange(n), labels].mean()), (grad / logits.dtype.type(n)).astype(logits.dtype)

@@ -1,12 +1,10 @@
 """Optimisers that update (parameter, gradient) pairs in place and carry their
 own state, which ``state_dict``/``load_state_dict`` save and restore."""
 
-from functools import partial
-
 import numpy as np
 
 from gan.device import array_module, to_device
-from gan.nn.chunked import ChunkedUpdate
+from gan.nn.chunked import ChunkedUpdate, Kernel
 
 
 class Optimizer:
@@ -42,18 +40,17 @@ class SGD(Optimizer):
 
     With ``decay`` > 0 the learning rate follows the step decay of the vanilla
     NumPy GAN, applied after each epoch: lr_t = lr_{t-1} / (1 + decay * epoch).
+    The update runs chunk by chunk (``gan.nn.chunked``).
     """
 
     def __init__(self, parameters, lr: float, momentum: float = 0.0, decay: float = 0.0):
         super().__init__(parameters, lr)
         self.momentum, self.decay = momentum, decay
         self.velocity = [array_module(p).zeros_like(p) for p, _ in self.parameters]
+        self._chunks = ChunkedUpdate([(p, g, v) for (p, g), v in zip(self.parameters, self.velocity)])
 
     def step(self):
-        for (p, g), v in zip(self.parameters, self.velocity):
-            v *= self.momentum
-            v -= self.lr * g
-            p += v
+        self._chunks.run(_sgd_update, SGD_KERNEL, momentum=self.momentum, lr=self.lr)
 
     def end_epoch(self, epoch):
         self.lr = self.lr / (1 + self.decay * epoch)
@@ -64,6 +61,19 @@ class SGD(Optimizer):
     def load_state_dict(self, state):
         self._load_slots(state, {"velocity": self.velocity})
         self.lr = float(state["lr"])
+
+
+def _sgd_update(slices, scratch, momentum, lr) -> None:
+    """The SGD update on (p, g, v) slices, in place."""
+    for p, g, v in slices:
+        tmp = scratch[:p.size]
+        array_module(p).multiply(g, lr, out=tmp)
+        v *= momentum
+        v -= tmp
+        p += v
+
+
+SGD_KERNEL = Kernel("sgd", ("p", "g", "v"), ("p", "v"), "T momentum, T lr", "v = momentum * v - lr * g; p += v;")
 
 
 class Adam(Optimizer):
@@ -91,8 +101,8 @@ class Adam(Optimizer):
         self.t += 1
         root = np.sqrt(1 - self.beta2 ** self.t)
         lr_t, eps_t = self.lr * root / (1 - self.beta1 ** self.t), self.eps * root
-        update = partial(_adam_update, beta1=self.beta1, beta2=self.beta2, lr_t=lr_t, eps_t=eps_t)
-        self._chunks.run(update)
+        self._chunks.run(_adam_update, ADAM_KERNEL, m_rate=1 - self.beta1, v_rate=1 - self.beta2,
+                         lr_t=lr_t, eps_t=eps_t)
 
     def state_dict(self):
         slots = {f"m.{i}": m for i, m in enumerate(self.m)} | {f"v.{i}": v for i, v in enumerate(self.v)}
@@ -103,19 +113,25 @@ class Adam(Optimizer):
         self.t = int(state["t"])
 
 
-def _adam_update(slices, scratch, beta1, beta2, lr_t, eps_t) -> None:
-    """The Adam update on (p, g, m, v) slices, in place, 10 ufunc passes each."""
+def _adam_update(slices, scratch, m_rate, v_rate, lr_t, eps_t) -> None:
+    """The Adam update on (p, g, m, v) slices, in place, 10 ufunc passes each
+    (``m_rate`` = 1 - beta1, ``v_rate`` = 1 - beta2)."""
     for p, g, m, v in slices:
         tmp, xp = scratch[:p.size], array_module(p)
         xp.subtract(g, m, out=tmp)          # m += (1 - b1)(g - m)
-        tmp *= 1 - beta1
+        tmp *= m_rate
         m += tmp
         xp.multiply(g, g, out=tmp)          # v += (1 - b2)(g^2 - v)
         tmp -= v
-        tmp *= 1 - beta2
+        tmp *= v_rate
         v += tmp
         xp.sqrt(v, out=tmp)                 # p -= lr_t m / (sqrt(v) + eps_t)
         tmp += eps_t
         xp.divide(m, tmp, out=tmp)
         tmp *= lr_t
         p -= tmp
+
+
+ADAM_KERNEL = Kernel(  # lr_t and eps_t are float64, as in the ufunc form, which rounds after each use
+    "adam", ("p", "g", "m", "v"), ("p", "m", "v"), "T m_rate, T v_rate, float64 lr_t, float64 eps_t",
+    "m += m_rate * (g - m); v += v_rate * (g * g - v); p -= T(lr_t * (m / T(sqrt(v) + eps_t)));")

@@ -20,7 +20,7 @@ where delta_l is the chain's value arriving at Linear l (its "output side").
 
 import numpy as np
 
-from gan.device import array_module
+from gan.device import array_module, logged
 from gan.nn.layers import LeakyReLU, Linear, ReLU
 from gan.nn.sequential import Sequential
 
@@ -51,16 +51,16 @@ def input_gradients(critic: Sequential, x: np.ndarray) -> tuple[np.ndarray, list
 
 
 def gradient_penalty(critic: Sequential, x: np.ndarray, weight: float,
-                     eps: float = 1e-12) -> tuple[float, np.ndarray]:
+                     eps: float = 1e-12) -> tuple[np.float64, np.ndarray]:
     """P = weight * mean_n (||dD/dx_n|| - 1)^2 at the rows of ``x`` (N, F).
 
     Adds dP/dW into the critic's Linear gradients (dP/db is 0) and returns
-    (P, mean gradient norm).  Overwrites the critic's forward caches."""
+    (P, mean gradient norm), both 0-d on x's device.  Overwrites the critic's forward caches."""
     check_penalty_critic(critic)
     g, arriving = input_gradients(critic, x)
     xp = array_module(x)
     norm = xp.sqrt((g * g).sum(axis=1, keepdims=True))
-    value = weight * float(((norm - 1) ** 2).mean())
+    value = weight * logged(((norm - 1) ** 2).mean())
     t = (2 * weight / len(x)) * (norm - 1) / xp.maximum(norm, eps) * g
     linears = iter(arriving)
     for layer in critic.layers:
@@ -69,4 +69,4 @@ def gradient_penalty(critic: Sequential, x: np.ndarray, weight: float,
             t = t @ layer.params["W"]
         else:
             t = layer.backward(t, param_grads=False)
-    return value, norm.mean()  # (a 0-d array: no read from a device unless it is used)
+    return value, norm.mean()

@@ -6,12 +6,13 @@ sampling, labels, instance noise and optimiser steps.  ``real`` and ``fake``
 are D's inputs, (B, F) rows.  Every objective logs d_loss, g_loss, d_real
 and d_fake (mean D outputs: probabilities for ``bce``, raw scores otherwise)
 plus its own ``columns``, which evaluation, the figures and the report read
-from here.
+from here.  The values are float64 scalars left on the device
+(``gan.device.logged``): the trainer reads an epoch's values at once.
 """
 
 import numpy as np
 
-from gan.device import array_module, to_device
+from gan.device import array_module, logged, to_device
 from gan.nn import (
     Sequential,
     bce_with_logits,
@@ -51,10 +52,10 @@ class Objective:
         """ValueError if D has a layer this objective cannot handle."""
 
     def discriminator_step(self, disc: Sequential, real: np.ndarray, fake: np.ndarray,
-                           rng: np.random.Generator) -> dict[str, float]:
+                           rng: np.random.Generator) -> dict:
         raise NotImplementedError
 
-    def generator_loss(self, disc: Sequential, fake: np.ndarray) -> tuple[float, np.ndarray]:
+    def generator_loss(self, disc: Sequential, fake: np.ndarray) -> tuple:
         """G's loss and its gradient at D's input (D's weights untouched)."""
         raise NotImplementedError
 
@@ -95,8 +96,8 @@ class StandardGAN(Objective):
             loss, grad = bce_with_logits(logits, targets)
             disc.backward(grad * 2, input_grad=False)  # same scale as the sum of two batch means
             loss, real_logits, fake_logits = 2 * loss, logits[:n], logits[n:]
-        return {"d_loss": loss, "d_real": float(sigmoid(real_logits).mean()),
-                "d_fake": float(sigmoid(fake_logits).mean())}
+        return {"d_loss": loss, "d_real": logged(sigmoid(real_logits).mean()),
+                "d_fake": logged(sigmoid(fake_logits).mean())}
 
     def generator_loss(self, disc, fake):
         """-mean log D(G(z))."""
@@ -107,13 +108,13 @@ class StandardGAN(Objective):
 class _ScoreCritic(Objective):
     """A critic with raw scores, scored on one joint pass; G minimises -mean D(G(z))."""
 
-    def _scores_step(self, disc, real, fake, loss_of) -> tuple[dict[str, float], np.ndarray]:
+    def _scores_step(self, disc, real, fake, loss_of) -> tuple[dict, np.ndarray]:
         n = len(real)
         xp = array_module(real)
         scores = disc.forward(xp.concatenate([real, fake]))
         loss, (grad_real, grad_fake) = loss_of(scores[:n], scores[n:])
         disc.backward(xp.concatenate([grad_real, grad_fake]), input_grad=False)
-        return {"d_loss": loss, "d_real": float(scores[:n].mean()), "d_fake": float(scores[n:].mean())}, scores
+        return {"d_loss": loss, "d_real": logged(scores[:n].mean()), "d_fake": logged(scores[n:].mean())}, scores
 
     def generator_loss(self, disc, fake):
         loss, grad = wasserstein_generator(disc.forward(fake))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan.datasets import Dataset
-from gan.device import to_device
+from gan.device import to_device, to_host
 from gan.errors import GanError
 from gan.nn import BatchNorm1d, MinibatchDiscrimination, total_variation
 from gan.params import ParamsError
@@ -68,14 +68,14 @@ class Trainer:
         rows = with_labels(rows, labels, self.gan.classes)
         return rows.reshape(len(rows) // self.config.pac, -1)
 
-    def d_gradients(self, real, real_labels, fake, fake_labels) -> dict[str, float]:
+    def d_gradients(self, real, real_labels, fake, fake_labels) -> dict:
         """D's parameter gradients for one update (zeroed first); returns the objective's logged values."""
         disc = self.gan.discriminator
         disc.zero_grad()
         return self.objective.discriminator_step(disc, self._d_input(real, real_labels),
                                                  self._d_input(fake, fake_labels), self.rng)
 
-    def g_gradients(self, fake: np.ndarray, labels: np.ndarray | None) -> float:
+    def g_gradients(self, fake: np.ndarray, labels: np.ndarray | None):
         """G's parameter gradients through D (plus TV), zeroed first; returns G's loss.
         ``fake`` must be the generator's latest forward output (its caches are reused)."""
         gen, cfg = self.gan.generator, self.config
@@ -98,11 +98,12 @@ class Trainer:
         stop = n - n % size if self.config.drop_last else n
         return [order[i:i + size] for i in range(0, stop, size)]
 
-    def step(self, reals: list[np.ndarray], labels: list[np.ndarray] | None = None) -> dict[str, float]:
+    def step(self, reals: list[np.ndarray], labels: list[np.ndarray] | None = None) -> dict:
         """One training step: a D update per real batch in ``reals`` (d_steps
         of them, with their ``labels`` when conditional), then one G update on
         the last generated batch.  Returns the values named in ``self.logged``
-        but noise_sigma (D's from the last update)."""
+        but noise_sigma (D's from the last update), float64 scalars still on
+        the device."""
         cfg, classes = self.config, self.gan.classes
         for i, real in enumerate(reals):
             fake_labels = self.rng.integers(0, classes, len(real)) if classes else None
@@ -116,17 +117,25 @@ class Trainer:
         return values
 
     def train_epoch(self, epoch: int) -> tuple[float, ...]:
-        """Every real batch once, d_steps per step; returns the epoch means of the ``self.logged`` values."""
-        cfg = self.config
+        """Every real batch once, d_steps per step; returns the epoch means of
+        the ``self.logged`` values.  The values stay on the device until the
+        epoch ends (one read), where the losses are checked step by step."""
+        cfg, xp = self.config, self.gan.xp
         batches = self.batches()
         starts = range(0, len(batches) - cfg.d_steps + 1, cfg.d_steps)
-        sums = np.zeros(len(self.logged))
+        on_device = [k for k in self.logged if k != "noise_sigma"]
+        steps, sigmas = [], []
         for step, start in enumerate(starts):
             self.sigma = cfg.sigma_start * (1 - (epoch + step / len(starts)) / cfg.epochs)
             chosen = batches[start:start + cfg.d_steps]
             values = self.step([self.rows[i] for i in chosen],
                                [self.labels[i] for i in chosen] if self.gan.classes else None)
-            values["noise_sigma"] = self.sigma
+            steps += [values[k] for k in on_device]
+            sigmas.append(self.sigma)
+        table = to_host(xp.stack(steps)).reshape(len(starts), len(on_device))
+        sums = np.zeros(len(self.logged))
+        for step, (row, sigma) in enumerate(zip(table, sigmas)):
+            values = dict(zip(on_device, row)) | {"noise_sigma": sigma}
             if not (np.isfinite(values["d_loss"]) and np.isfinite(values["g_loss"])):
                 self._diverged(epoch, step + 1, f"D loss {values['d_loss']}, G loss {values['g_loss']}")
             sums += [values[k] for k in self.logged]
@@ -145,9 +154,9 @@ class Trainer:
         snapshot but the first.  ``seconds_before``: time an interrupted run
         spent, which the logged seconds continue from.
 
-        Losses are checked every step and parameters at every snapshot, where
-        the state is also remembered; on NaN/Inf the last finite state is
-        restored and Diverged is raised."""
+        Every step's losses are checked at the end of its epoch and the
+        parameters at every snapshot, where the state is also remembered;
+        on NaN/Inf the last finite state is restored and Diverged is raised."""
         cfg, start = self.config, time.perf_counter() - seconds_before
         if not self.history.rows:
             self._checkpoint(0)
