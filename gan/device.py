@@ -83,9 +83,10 @@ def to_device(array, xp):
 
 
 def logged(value):
-    """``value``, a 0-d array of any float dtype, as a float64 on its own
-    device: a number for the log that costs no read from a GPU until the log
-    reads it (on the host a ``numpy.float64``, which is a Python float)."""
+    """``value``, a float scalar of any dtype (a 0-d array on a device, a
+    NumPy scalar on the host), as a float64 on its own device: a number for
+    the log that costs no read from a GPU until the log reads it (on the host
+    a ``numpy.float64``, which is a Python float)."""
     return value.astype(np.float64)
 
 

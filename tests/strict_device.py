@@ -98,7 +98,7 @@ class ElementwiseKernel:
     declared type (``T`` or a dtype name such as ``float64``)."""
     launches = 0  # kernel calls so far, all kernels together
 
-    def __init__(self, in_params: str, out_params: str, operation: str, name: str, options=()):
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str, *, options=()):
         def declared(params):
             pairs = [p.split() for p in params.split(",")]
             assert all(len(p) == 2 for p in pairs), f"{name}: parameters are 'type name'"

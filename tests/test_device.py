@@ -49,7 +49,10 @@ from gan.nn import (
     wasserstein_critic,
     wasserstein_generator,
 )
+from gan.nn.average import AVERAGE_KERNEL, _average_update
+from gan.nn.chunked import ChunkedUpdate
 from gan.nn.gradcheck import numerical_gradient, relative_error
+from gan.nn.optim import ADAM_KERNEL, SGD_KERNEL, _adam_update, _sgd_update
 from gan.sampling import draw_samples
 from gan.training.config import ExperimentConfig
 from gan.training.run import train_experiment
@@ -235,6 +238,34 @@ def test_optimisers_and_the_weight_average_on_the_device(make, xp):
         same(a_dev, a_host, xp)
 
 
+FUSED = {  # kernel, its ufunc form, arrays a group, scalars as the optimisers pass them
+    "adam": (ADAM_KERNEL, _adam_update, 4, {"m_rate": 1 - 0.5, "v_rate": 1 - 0.999,
+                                            "lr_t": np.float64(2e-4 * 0.0447), "eps_t": np.float64(4.47e-10)}),
+    "sgd": (SGD_KERNEL, _sgd_update, 3, {"momentum": 0.9, "lr": 0.01}),
+    "average": (AVERAGE_KERNEL, _average_update, 2, {"weight": 1 - 0.999}),
+}
+
+
+@pytest.mark.parametrize("xp", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", FUSED)
+def test_a_fused_update_computes_its_ufunc_forms_numbers(name, dtype, xp):
+    """The kernel rounds where the ufunc form rounds and has no FMA: equal, not close, on a GPU too."""
+    kernel, ufuncs, count, scalars = FUSED[name]
+    rng = np.random.default_rng(7)
+    host = [rng.standard_normal(5000).astype(dtype) for _ in range(count)]
+    host[-1] = np.abs(host[-1])  # Adam's v is not negative
+    device = [xp.asarray(a) for a in host]
+    launches = ElementwiseKernel.launches
+    for arrays in (host, device):
+        update = ChunkedUpdate([tuple(arrays)])
+        for _ in range(3):
+            update.run(ufuncs, kernel, **scalars)
+    assert xp is not strict or ElementwiseKernel.launches - launches == 3, "the device ran the kernel"
+    for got, expected in zip(device, host):
+        np.testing.assert_array_equal(to_host(got), expected)
+
+
 def test_a_device_checkpoint_is_the_host_checkpoint(tmp_path):
     host = NETWORKS["dcgan_d"][0]()
     device = moved(host, strict)
@@ -377,3 +408,13 @@ def test_count_launches_counts_a_steps_device_operations_and_no_reads(workdir): 
     assert step["reads_to_host"] == 0
     assert step["each"]["kernel gan_adam"] == 12, "one Adam kernel per parameter of G and D (3 + 3 layers)"
     assert step["each"]["matmul.__call__"] >= 6 and step["operations"] == sum(step["each"].values())
+
+
+@pytest.mark.gpu  # (tools/gpu_check.sh runs the gpu tests; this one needs CuPy only)
+def test_the_fused_kernels_compile_with_nvrtc():
+    """Needs CuPy and NVRTC, not a GPU: the kernel bodies are valid CUDA C++ (tools/compile_kernels.py)."""
+    pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="no CuPy here (it comes with the cuda extras)")
+    tool = Path(__file__).resolve().parents[1] / "tools/compile_kernels.py"
+    done = subprocess.run([sys.executable, str(tool)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("bytes of PTX") == 2 * 3, done.stdout

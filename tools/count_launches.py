@@ -6,8 +6,9 @@ Usage: python tools/count_launches.py [--params FILE] [--data DIR] EXPERIMENT ..
 Each experiment's second step runs on the strict stand-in for a GPU's arrays
 (tests/strict_device.py) and every operation that would run on the device is
 counted: ufunc calls, NumPy functions, module calls (``xp.zeros``,
-``xp.asarray`` ...), fused kernels, assignments into arrays and indexing that
-copies.  Views and reads of shapes are free, as on a GPU.  Prints one JSON
+``xp.asarray`` ...), fused kernels, ``astype``, ``fill`` and ``copy``,
+assignments into arrays and indexing that copies.  Views and reads of shapes
+are free, as on a GPU; a reshape that has to copy is not counted.  Prints one JSON
 object: per experiment the total, each operation's count (commonest first)
 and the reads back to the host (each a synchronisation on a GPU).
 """
@@ -46,6 +47,8 @@ def _count_everything() -> None:
     array.__array_function__ = _counting("__array_function__", array.__array_function__,
                                          lambda self, func, *a: func.__name__)
     array.__setitem__ = _counting("__setitem__", array.__setitem__, lambda *a: "assignment")
+    for method in ("astype", "fill", "copy"):
+        setattr(array, method, _counting(method, getattr(array, method), lambda *a, m=method: m))
     ElementwiseKernel.__call__ = _counting("__call__", ElementwiseKernel.__call__,
                                            lambda kernel, *a: f"kernel {kernel.name}")
     getitem, getattr_ = array.__getitem__, module.__getattr__

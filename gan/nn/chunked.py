@@ -41,17 +41,21 @@ class Kernel:
         return tuple(name for name in self.arrays if name not in self.written)
 
     @property
-    def scalar_types(self) -> dict[str, str]:
-        """Each scalar's name -> its type ('T' or a NumPy dtype name)."""
-        return {name: kind for kind, name in (param.split() for param in self.scalars.split(","))}
+    def scalar_kinds(self) -> dict[str, str]:
+        """Each scalar's name -> its declared type ('T' or a NumPy dtype name), in order."""
+        return dict(reversed(param.split()) for param in self.scalars.split(","))
+
+    def scalar_values(self, dtype: np.dtype, scalars: dict[str, float]) -> list:
+        """``scalars`` in this kernel's order, each as its declared type (``T``: ``dtype``)."""
+        return [(dtype.type if kind == "T" else np.dtype(kind).type)(scalars[name])
+                for name, kind in self.scalar_kinds.items()]
 
 
 @cache
 def _compiled(kernel: Kernel, xp):
     """``kernel`` as ``xp.ElementwiseKernel``: inputs, scalars, then the written arrays (compiled once per dtype)."""
-    def params(names):
-        return ", ".join(f"T {name}" for name in names)
-    return xp.ElementwiseKernel(", ".join([params(kernel.read), kernel.scalars]), params(kernel.written),
+    inputs = [f"T {name}" for name in kernel.read] + [kernel.scalars]
+    return xp.ElementwiseKernel(", ".join(inputs), ", ".join(f"T {name}" for name in kernel.written),
                                 kernel.body, f"gan_{kernel.name}", options=("--fmad=false",))
 
 
@@ -68,6 +72,8 @@ class ChunkedUpdate:
     array, on the calling thread."""
 
     def __init__(self, arrays: Sequence[tuple[np.ndarray, ...]]):
+        if not all(a.flags.c_contiguous for group in arrays for a in group):
+            raise ValueError("a chunked update writes through flat views: its arrays must be C-contiguous")
         self.xp = xp = array_module(*[group[0] for group in arrays])
         self.fused = hasattr(xp, "ElementwiseKernel")
         chunk = CHUNK if xp is np else max([group[0].size for group in arrays], default=1)
@@ -76,17 +82,14 @@ class ChunkedUpdate:
         chunks = sum(group[0].size for group in arrays) // chunk if xp is np else 0
         workers = max(1, min(WORKERS, chunks))
         self.groups = [slices[i::workers] for i in range(workers)]
-        dtype = np.result_type(*[group[0].dtype for group in arrays]) if arrays else np.float32
-        self.scratch = [] if self.fused else [xp.empty(chunk, dtype=dtype) for _ in self.groups]
+        self.dtype = np.result_type(*[group[0].dtype for group in arrays]) if arrays else np.float32
+        self.scratch = [] if self.fused else [xp.empty(chunk, dtype=self.dtype) for _ in self.groups]
 
     def run(self, func: Callable[..., None], kernel: Kernel, **scalars: float) -> None:
         if not self.fused:
             run_parallel(partial(func, **scalars), self.groups, self.scratch)
             return
-        launch = _compiled(kernel, self.xp)
+        launch, values = _compiled(kernel, self.xp), kernel.scalar_values(self.dtype, scalars)
         for group in self.groups[0]:
-            named = dict(zip(kernel.arrays, group))
-            cast = {name: group[0].dtype.type if kind == "T" else np.dtype(kind).type
-                    for name, kind in kernel.scalar_types.items()}
-            launch(*[named[name] for name in kernel.read], *[cast[name](scalars[name]) for name in cast],
-                   *[named[name] for name in kernel.written])
+            named = dict(zip(kernel.arrays, group, strict=True))
+            launch(*[named[name] for name in kernel.read], *values, *[named[name] for name in kernel.written])

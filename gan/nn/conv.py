@@ -8,9 +8,13 @@ onto the padded canvas.
 The columns follow ``Windows``' layout: the padded image is split into
 stride x stride phases, so one kernel offset of all a sample's output pixels
 is a single contiguous run of one flat phase, and im2col / col2im are k*k
-long copies / adds.  The price is a few wasted columns per output row (see
-``Windows``).  The only Python loops are over the k*k kernel offsets and the
-stride x stride phases, never over samples, channels or pixels.
+long copies / adds.  When the kernel size is a multiple of the stride (every
+DCGAN here) im2col is one copy from a strided view of all the runs and
+col2im (k/s)^2 adds, one per set of offsets that fall in different phases:
+on a GPU each copy or add is a kernel launch.  The price is a few wasted
+columns per output row (see ``Windows``).  The only Python loops are over
+kernel offsets and the stride x stride phases, never over samples, channels
+or pixels.
 
 Outputs are channel-major in memory: an (N, C, H, W) view of a (C, N, H, W)
 array, which is the layout the matrix products produce and the next

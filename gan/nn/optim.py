@@ -99,8 +99,8 @@ class Adam(Optimizer):
 
     def step(self):
         self.t += 1
-        root = np.sqrt(1 - self.beta2 ** self.t)
-        lr_t, eps_t = self.lr * root / (1 - self.beta1 ** self.t), self.eps * root
+        root = np.sqrt(1 - self.beta2 ** self.t)  # float64 scalars, as ADAM_KERNEL declares them
+        lr_t, eps_t = np.float64(self.lr * root / (1 - self.beta1 ** self.t)), np.float64(self.eps * root)
         self._chunks.run(_adam_update, ADAM_KERNEL, m_rate=1 - self.beta1, v_rate=1 - self.beta2,
                          lr_t=lr_t, eps_t=eps_t)
 
@@ -134,4 +134,4 @@ def _adam_update(slices, scratch, m_rate, v_rate, lr_t, eps_t) -> None:
 
 ADAM_KERNEL = Kernel(  # lr_t and eps_t are float64, as in the ufunc form, which rounds after each use
     "adam", ("p", "g", "m", "v"), ("p", "m", "v"), "T m_rate, T v_rate, float64 lr_t, float64 eps_t",
-    "m += m_rate * (g - m); v += v_rate * (g * g - v); p -= T(lr_t * (m / T(sqrt(v) + eps_t)));")
+    "m += m_rate * (g - m); v += v_rate * (g * g - v); p -= T(lr_t * (m / T(T(sqrt(v)) + eps_t)));")

@@ -55,7 +55,7 @@ def gradient_penalty(critic: Sequential, x: np.ndarray, weight: float,
     """P = weight * mean_n (||dD/dx_n|| - 1)^2 at the rows of ``x`` (N, F).
 
     Adds dP/dW into the critic's Linear gradients (dP/db is 0) and returns
-    (P, mean gradient norm), both 0-d on x's device.  Overwrites the critic's forward caches."""
+    (P, a float64 scalar on x's device, and the mean gradient norm).  Overwrites the critic's forward caches."""
     check_penalty_critic(critic)
     g, arriving = input_gradients(critic, x)
     xp = array_module(x)
