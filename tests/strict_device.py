@@ -6,7 +6,7 @@ reductions return 0-d device arrays, an element ``a[i]`` is a 0-d view of
 (``float``, ``bool``, ``item``, ``get``) is counted in ``StrictArray.to_host``.
 ``strict`` is its module (``xp``): NumPy's functions on unwrapped arrays,
 results wrapped; ``asarray`` and ``array`` are the host-to-device copies, and
-``ElementwiseKernel`` runs a kernel's body (``gan.nn.chunked.Kernel``:
+``ElementwiseKernel`` runs a kernel's body (``gan.nn.kernel.Kernel``:
 arithmetic that reads the same in C++ and Python) through NumPy on whole
 arrays."""
 
@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from gan.device import DEVICE_MODULES
+from gan.nn.kernel import HOST_NAMES
 
 
 class MixedArrays(TypeError):
@@ -93,14 +94,17 @@ class StrictArray(np.ndarray):
 
 class ElementwiseKernel:
     """CuPy's ``ElementwiseKernel(in_params, out_params, operation, name,
-    options)``: called with the inputs, then the outputs.  Arrays are ``T``,
-    device arrays of one dtype and shape; each scalar must come as its
-    declared type (``T`` or a dtype name such as ``float64``)."""
+    preamble, options)``: called with the inputs, then the outputs (those
+    left out are made, C-ordered, of the inputs' broadcast shape); returns
+    the outputs (a tuple if several).  Arrays are ``T``, device arrays of one
+    dtype; each scalar must come as its declared type (``T`` or a dtype name
+    such as ``float64``).  The body runs through NumPy with the functions of
+    ``gan.nn.kernel.HOST_NAMES``."""
     launches = 0  # kernel calls so far, all kernels together
 
-    def __init__(self, in_params: str, out_params: str, operation: str, name: str, *, options=()):
+    def __init__(self, in_params: str, out_params: str, operation: str, name: str, *, preamble="", options=()):
         def declared(params):
-            pairs = [p.split() for p in params.split(",")]
+            pairs = [p.split() for p in params.split(",") if p.strip()]
             assert all(len(p) == 2 for p in pairs), f"{name}: parameters are 'type name'"
             return {p[1]: p[0] for p in pairs}
         self.inputs, self.outputs = declared(in_params), declared(out_params)
@@ -109,25 +113,29 @@ class ElementwiseKernel:
 
     def __call__(self, *args):
         params = self.inputs | self.outputs
-        assert len(args) == len(params), f"{self.name}: {len(args)} arguments for {len(params)}"
+        assert len(args) in (len(self.inputs), len(params)), f"{self.name}: {len(args)} arguments for {len(params)}"
         arrays = [a for a in args if isinstance(a, np.ndarray)]
-        dtype = arrays[0].dtype
-        scope = {"sqrt": np.sqrt, "T": dtype.type}
+        dtype, shape = arrays[0].dtype, np.broadcast_shapes(*[a.shape for a in arrays])
+        args = (*args, *[np.empty(shape, dtype).view(StrictArray) for _ in range(len(params) - len(args))])
+        scope = HOST_NAMES | {"T": dtype.type, "__builtins__": {}}  # only what a CUDA body may call
         for (name, kind), value in zip(params.items(), args):
             if isinstance(value, np.ndarray):
                 _unwrap(value, self.name)  # a NumPy array is refused
-                assert kind == "T" and value.dtype == dtype and value.shape == arrays[0].shape, f"{self.name}: {name}"
+                assert kind == "T" and value.dtype == dtype, f"{self.name}: {name}"
                 scope[name] = value.view(np.ndarray)
             else:
                 expected = dtype.type if kind == "T" else np.dtype(kind).type
                 assert type(value) is expected, f"{self.name}: scalar {name} is {type(value).__name__}"
                 scope[name] = value
         outputs = {name: scope[name] for name in self.outputs}
+        assert all(target.shape == shape for target in outputs.values()), f"{self.name}: outputs of shape {shape}"
         exec(self.operation, scope)
         for name, target in outputs.items():
             if scope[name] is not target:  # 'x = ...' rebinds where C would write the element
                 target[...] = scope[name]
         ElementwiseKernel.launches += 1
+        written = tuple(target.view(StrictArray) for target in outputs.values())
+        return written if len(written) > 1 else written[0]
 
 
 def _as_strided(x, shape=None, strides=None):

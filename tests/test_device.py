@@ -52,6 +52,28 @@ from gan.nn import (
 from gan.nn.average import AVERAGE_KERNEL, _average_update
 from gan.nn.chunked import ChunkedUpdate
 from gan.nn.gradcheck import numerical_gradient, relative_error
+from gan.nn.kernel import elementwise
+from gan.nn.layers import (
+    LEAKY_RELU_KERNEL,
+    RELU_KERNEL,
+    SIGMOID_GRAD_KERNEL,
+    SIGMOID_KERNEL,
+    TANH_GRAD_KERNEL,
+    _leaky_relu,
+    _relu,
+    _sigmoid,
+    _sigmoid_grad,
+    _tanh_grad,
+)
+from gan.nn.losses import BCE_KERNEL, _bce_terms
+from gan.nn.normalization import (
+    NORMALIZE_GRAD_KERNEL,
+    NORMALIZE_KERNEL,
+    RUNNING_KERNEL,
+    _normalize,
+    _normalize_grad,
+    _update_running,
+)
 from gan.nn.optim import ADAM_KERNEL, SGD_KERNEL, _adam_update, _sgd_update
 from gan.sampling import draw_samples
 from gan.training.config import ExperimentConfig
@@ -266,6 +288,85 @@ def test_a_fused_update_computes_its_ufunc_forms_numbers(name, dtype, xp):
         np.testing.assert_array_equal(to_host(got), expected)
 
 
+def _positive(a):
+    return np.abs(a) + a.dtype.type(0.1)
+
+
+ELEMENTWISE = {  # kernel, its ufunc form, its arrays made from a (50, 100) standard normal one, how many of them
+    # the kernel updates in place (the last), scalars
+    "relu": (RELU_KERNEL, _relu, lambda a: (a,), 0, {}),
+    "leaky_relu": (LEAKY_RELU_KERNEL, _leaky_relu, lambda a: (a,), 0, {"alpha": 0.2}),
+    "tanh_grad": (TANH_GRAD_KERNEL, _tanh_grad, lambda a: (a, np.tanh(a[::-1])), 0, {}),
+    "sigmoid": (SIGMOID_KERNEL, _sigmoid, lambda a: (a * a.dtype.type(8),), 0, {}),
+    "sigmoid_grad": (SIGMOID_GRAD_KERNEL, _sigmoid_grad, lambda a: (a, _sigmoid(a[::-1])), 0, {}),
+    "bce": (BCE_KERNEL, _bce_terms, lambda a: (a * a.dtype.type(8), a.dtype.type(0.9) * (a[::-1] > 0)), 0,
+            {"count": 5000}),
+    "running": (RUNNING_KERNEL, _update_running, lambda a: (a[0], _positive(a[1]), a[2], _positive(a[3])), 2,
+                {"momentum": 0.8, "rate": 1 - 0.8}),
+    "normalize": (NORMALIZE_KERNEL, _normalize, lambda a: (a, a[:, :1], _positive(a[:, 1:2]), a[:, 2:3], a[:, 3:4]),
+                  0, {"eps": 1e-5}),
+    "normalize_grad": (NORMALIZE_GRAD_KERNEL, _normalize_grad,
+                       lambda a: (a, a[:, :1], a[::-1], a[:, 1:2], _positive(a[:, 2:3])), 0, {"eps": 1e-5}),
+}
+
+
+@pytest.mark.parametrize("xp", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_a_fused_elementwise_kernel_computes_its_ufunc_forms_numbers(name, dtype, xp):
+    """One launch, and the ufunc form's numbers on the same device: exactly,
+    or to a few ulp of the largest value where exp and log1p are called on a
+    GPU (CuPy's ufuncs may compile them with FMA contraction, the lab's
+    kernels do not; BCE's gradient cancels near its target)."""
+    kernel, ufunc_form, inputs, updated, scalars = ELEMENTWISE[name]
+    a = np.random.default_rng(8).standard_normal((50, 100)).astype(dtype)
+    a[:, :4] = [0.0, -0.0, 30.0, -30.0]  # where a comparison's = and a sign of zero tell, and a saturating sigmoid
+    host = [np.ascontiguousarray(x) for x in inputs(a)]
+    read = [xp.asarray(x) for x in host[:len(host) - updated]]
+    fused_out, expected_out = ([xp.asarray(x) for x in host[len(host) - updated:]] for _ in range(2))
+    launches = ElementwiseKernel.launches
+    fused = elementwise(kernel, ufunc_form, *read, out=tuple(fused_out), **scalars)
+    assert xp is not strict or ElementwiseKernel.launches == launches + 1
+    expected = ufunc_form(*read, *expected_out, **scalars)
+    fused, expected = (fused, expected) if isinstance(expected, tuple) else ((fused,), (expected,))
+    assert len(fused) == len(kernel.written)
+    for got, want in zip(fused_out or fused, expected_out or expected, strict=True):  # updated in place, or new
+        got, want = to_host(got), to_host(want).astype(dtype)
+        assert got.shape == host[0].shape and got.dtype == dtype
+        if xp is strict or not any(f"{call}(" in kernel.body for call in ("exp", "log1p")):
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=0, atol=4 * np.finfo(dtype).eps * np.abs(want).max())
+
+
+@pytest.mark.parametrize("xp", DEVICES)
+def test_a_fused_kernel_keeps_a_channel_major_layout(xp):
+    """Convolutions hand on (N, C, H, W) views of (C, N, H, W) memory: an activation keeps that order."""
+    x = xp.asarray(np.random.default_rng(9).standard_normal((3, 2, 4, 5)).astype(np.float32)).transpose(1, 0, 2, 3)
+    y, slope = elementwise(LEAKY_RELU_KERNEL, _leaky_relu, x, alpha=0.2)
+    for written in (y, slope):
+        assert written.shape == (2, 3, 4, 5) and written.transpose(1, 0, 2, 3).flags.c_contiguous
+    np.testing.assert_array_equal(to_host(y), _leaky_relu(to_host(x), 0.2)[0])
+
+
+@pytest.mark.parametrize("xp", DEVICES)
+@pytest.mark.parametrize("target_shape", [(), (1,), (3,), (4, 1), (4, 3)])
+@pytest.mark.parametrize("layout", ["transposed", "reversed", "strided"])
+def test_a_fused_kernel_broadcasts_as_its_ufunc_form_over_any_layout(layout, target_shape, xp):
+    """BCE's kernel over logits laid out in memory every way a view can be,
+    with targets of every shape that broadcasts against them: the host's numbers."""
+    host = np.random.default_rng(10).standard_normal((8, 8)).astype(np.float32)
+    logits = {"transposed": lambda z: z[:3, :4].T,
+              "reversed": lambda z: z[::-1, ::-1][:4, :3],
+              "strided": lambda z: z[::2, ::2][:4, :3]}[layout]
+    target = np.random.default_rng(11).uniform(size=target_shape).astype(np.float32)
+    expected = _bce_terms(logits(host), target, count=12)
+    got = elementwise(BCE_KERNEL, _bce_terms, logits(xp.asarray(host)), xp.asarray(target), count=12)
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == (4, 3)
+        same(g, e, xp)
+
+
 def test_a_device_checkpoint_is_the_host_checkpoint(tmp_path):
     host = NETWORKS["dcgan_d"][0]()
     device = moved(host, strict)
@@ -417,4 +518,5 @@ def test_the_fused_kernels_compile_with_nvrtc():
     tool = Path(__file__).resolve().parents[1] / "tools/compile_kernels.py"
     done = subprocess.run([sys.executable, str(tool)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("bytes of PTX") == 2 * 3, done.stdout
+    # float and double of each kernel: the optimisers' and the average's 3, the activations' 5, BCE's, batch norm's 3
+    assert done.stdout.count("bytes of PTX") == 2 * (3 + 5 + 1 + 3), done.stdout

@@ -7,7 +7,8 @@ Each experiment's second step runs on the strict stand-in for a GPU's arrays
 (tests/strict_device.py) and every operation that would run on the device is
 counted: ufunc calls, NumPy functions, module calls (``xp.zeros``,
 ``xp.asarray`` ...), fused kernels, ``astype``, ``fill`` and ``copy``,
-assignments into arrays and indexing that copies.  Views and reads of shapes
+assignments into arrays (not the one of ``a[k] += b`` that writes ``a[k]``
+into itself, which CuPy skips as NumPy does) and indexing that copies.  Views and reads of shapes
 are free, as on a GPU; a reshape that has to copy is not counted.  Prints one JSON
 object: per experiment the total, each operation's count (commonest first)
 and the reads back to the host (each a synchronisation on a GPU).
@@ -23,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan.datasets import load_dataset  # noqa: E402
+from gan.errors import GanError  # noqa: E402
 from gan.training.config import read_experiment  # noqa: E402
 from gan.training.trainer import Trainer  # noqa: E402
 from tests import strict_device  # noqa: E402
@@ -46,7 +48,16 @@ def _count_everything() -> None:
                                       lambda self, ufunc, method, *a: f"{ufunc.__name__}.{method}")
     array.__array_function__ = _counting("__array_function__", array.__array_function__,
                                          lambda self, func, *a: func.__name__)
-    array.__setitem__ = _counting("__setitem__", array.__setitem__, lambda *a: "assignment")
+    setitem = array.__setitem__
+
+    def assignment(self, key, value):
+        target = np.ndarray.__getitem__(self.view(np.ndarray), key)
+        if not (isinstance(value, np.ndarray) and isinstance(target, np.ndarray) and value.shape == target.shape
+                and value.strides == target.strides
+                and value.ctypes.data == target.ctypes.data):  # 'a[k] += b' writes a[k] into itself: CuPy skips that
+            counts["assignment"] += 1
+        return setitem(self, key, value)
+    array.__setitem__ = assignment
     for method in ("astype", "fill", "copy"):
         setattr(array, method, _counting(method, getattr(array, method), lambda *a, m=method: m))
     ElementwiseKernel.__call__ = _counting("__call__", ElementwiseKernel.__call__,
@@ -92,7 +103,11 @@ def main() -> None:
     args = parser.parse_args()
     assert strict_device.DEVICE_MODULES[StrictArray] is strict
     _count_everything()
-    print(json.dumps({name: count_step(name, args.params, args.data) for name in args.experiments}, indent=1))
+    try:
+        counted = {name: count_step(name, args.params, args.data) for name in args.experiments}
+    except GanError as exc:  # no cache yet, an unknown experiment ...
+        sys.exit(f"count_launches: {exc}")
+    print(json.dumps(counted, indent=1))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import copy
 import numpy as np
 
 from gan.device import array_module
-from gan.nn.chunked import ChunkedUpdate, Kernel
+from gan.nn.chunked import ChunkedUpdate
+from gan.nn.kernel import Kernel
 from gan.nn.sequential import Sequential
 
 

@@ -4,59 +4,19 @@ slice: ``CHUNK`` elements at a time, so the temporaries stay in cache and
 each array is read and written once per update, spread over the thread pool
 (NumPy releases the GIL).  On a GPU each ufunc pass would be a kernel launch,
 and at small batches the launches are the step's time: there the same update,
-written once more as a ``Kernel`` body, runs as one CuPy ``ElementwiseKernel``
-per array.  The result does not depend on the split."""
+written once more as a ``Kernel`` body (``gan.nn.kernel``), runs as one CuPy
+``ElementwiseKernel`` per array.  The result does not depend on the split."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 
 import numpy as np
 
 from gan.device import array_module
+from gan.nn.kernel import Kernel, compiled, fuses
 from gan.threads import WORKERS, run_parallel
 
 CHUNK = 1 << 17
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """An update as one elementwise kernel.  ``arrays`` names the arrays of
-    each group, in ``ChunkedUpdate``'s order, ``written`` those the update
-    writes, ``scalars`` its scalar parameters in CuPy's syntax (``T x`` for
-    the arrays' dtype, ``float64 x``), and ``body`` the update for one
-    element: assignments of arithmetic, ``sqrt`` and casts ``T(...)``, which
-    read the same in C++ and in Python, so that the tests run it on the host
-    as well (tests/strict_device.py).  The body rounds where the ufunc form
-    rounds and compiles without contracting a * b + c into one FMA, so it
-    computes the ufunc form's numbers."""
-    name: str
-    arrays: tuple[str, ...]
-    written: tuple[str, ...]
-    scalars: str
-    body: str
-
-    @property
-    def read(self) -> tuple[str, ...]:
-        return tuple(name for name in self.arrays if name not in self.written)
-
-    @property
-    def scalar_kinds(self) -> dict[str, str]:
-        """Each scalar's name -> its declared type ('T' or a NumPy dtype name), in order."""
-        return dict(reversed(param.split()) for param in self.scalars.split(","))
-
-    def scalar_values(self, dtype: np.dtype, scalars: dict[str, float]) -> list:
-        """``scalars`` in this kernel's order, each as its declared type (``T``: ``dtype``)."""
-        return [(dtype.type if kind == "T" else np.dtype(kind).type)(scalars[name])
-                for name, kind in self.scalar_kinds.items()]
-
-
-@cache
-def _compiled(kernel: Kernel, xp):
-    """``kernel`` as ``xp.ElementwiseKernel``: inputs, scalars, then the written arrays (compiled once per dtype)."""
-    inputs = [f"T {name}" for name in kernel.read] + [kernel.scalars]
-    return xp.ElementwiseKernel(", ".join(inputs), ", ".join(f"T {name}" for name in kernel.written),
-                                kernel.body, f"gan_{kernel.name}", options=("--fmad=false",))
 
 
 class ChunkedUpdate:
@@ -75,7 +35,7 @@ class ChunkedUpdate:
         if not all(a.flags.c_contiguous for group in arrays for a in group):
             raise ValueError("a chunked update writes through flat views: its arrays must be C-contiguous")
         self.xp = xp = array_module(*[group[0] for group in arrays])
-        self.fused = hasattr(xp, "ElementwiseKernel")
+        self.fused = fuses(xp)
         chunk = CHUNK if xp is np else max([group[0].size for group in arrays], default=1)
         slices = [tuple(a.reshape(-1)[i:i + chunk] for a in group)
                   for group in arrays for i in range(0, group[0].size, chunk)]
@@ -89,7 +49,7 @@ class ChunkedUpdate:
         if not self.fused:
             run_parallel(partial(func, **scalars), self.groups, self.scratch)
             return
-        launch, values = _compiled(kernel, self.xp), kernel.scalar_values(self.dtype, scalars)
+        launch, values = compiled(kernel, self.xp), kernel.scalar_values(self.dtype, scalars)
         for group in self.groups[0]:
             named = dict(zip(kernel.arrays, group, strict=True))
             launch(*[named[name] for name in kernel.read], *values, *[named[name] for name in kernel.written])

@@ -22,6 +22,7 @@ import numpy as np
 
 from gan.device import array_module, to_device
 from gan.nn.init import init_weight
+from gan.nn.kernel import Kernel, elementwise
 
 
 class Layer:
@@ -100,11 +101,20 @@ class ReLU(Layer):
     """y = max(x, 0), elementwise."""
 
     def forward(self, x):
-        self._mask = x > 0
-        return x * self._mask
+        y, self._mask = elementwise(RELU_KERNEL, _relu, x)
+        return y
 
     def backward(self, dy, param_grads=True, input_grad=True):
         return dy * self._mask
+
+
+def _relu(x):
+    """(y, mask): mask = x > 0 (bool here; RELU_KERNEL writes it as 1s and 0s of x's dtype), y = x * mask."""
+    mask = x > 0
+    return x * mask, mask
+
+
+RELU_KERNEL = Kernel("relu", ("x", "y", "mask"), ("y", "mask"), "", "mask = T(x > T(0)); y = x * mask;")
 
 
 class LeakyReLU(Layer):
@@ -117,12 +127,22 @@ class LeakyReLU(Layer):
         self.alpha = alpha
 
     def forward(self, x):
-        self._slope = (x > 0).astype(x.dtype)                          # 1 where x > 0, else 0
-        array_module(x).maximum(self._slope, x.dtype.type(self.alpha), out=self._slope)  # ... else alpha
-        return x * self._slope
+        y, self._slope = elementwise(LEAKY_RELU_KERNEL, _leaky_relu, x, alpha=self.alpha)
+        return y
 
     def backward(self, dy, param_grads=True, input_grad=True):
         return dy * self._slope
+
+
+def _leaky_relu(x, alpha):
+    """(y, slope): slope = 1 where x > 0, else alpha; y = x * slope."""
+    slope = (x > 0).astype(x.dtype)
+    array_module(x).maximum(slope, x.dtype.type(alpha), out=slope)
+    return x * slope, slope
+
+
+LEAKY_RELU_KERNEL = Kernel("leaky_relu", ("x", "y", "slope"), ("y", "slope"), "T alpha",
+                           "slope = max(T(x > T(0)), alpha); y = x * slope;")
 
 
 class Tanh(Layer):
@@ -133,14 +153,29 @@ class Tanh(Layer):
         return self._y
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        return dy * (1 - self._y * self._y)
+        return elementwise(TANH_GRAD_KERNEL, _tanh_grad, dy, self._y)
+
+
+def _tanh_grad(dy, y):
+    return dy * (1 - y * y)
+
+
+TANH_GRAD_KERNEL = Kernel("tanh_grad", ("dy", "y", "dx"), ("dx",), "", "dx = dy * (T(1) - y * y);")
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function without overflow: exp is only taken of -|x|."""
+    return elementwise(SIGMOID_KERNEL, _sigmoid, x)
+
+
+def _sigmoid(x):
     xp = array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+SIGMOID_BODY = "y = exp(-fabs(x)); y = where(x >= T(0), T(1) / (T(1) + y), y / (T(1) + y));"  # y: a temporary first
+SIGMOID_KERNEL = Kernel("sigmoid", ("x", "y"), ("y",), "", SIGMOID_BODY)
 
 
 class Sigmoid(Layer):
@@ -151,7 +186,14 @@ class Sigmoid(Layer):
         return self._y
 
     def backward(self, dy, param_grads=True, input_grad=True):
-        return dy * self._y * (1 - self._y)
+        return elementwise(SIGMOID_GRAD_KERNEL, _sigmoid_grad, dy, self._y)
+
+
+def _sigmoid_grad(dy, y):
+    return dy * y * (1 - y)
+
+
+SIGMOID_GRAD_KERNEL = Kernel("sigmoid_grad", ("dy", "y", "dx"), ("dx",), "", "dx = dy * y * (T(1) - y);")
 
 
 class Dropout(Layer):

@@ -6,6 +6,7 @@ input's shape and dtype."""
 import numpy as np
 
 from gan.device import array_module, logged
+from gan.nn.kernel import Kernel, elementwise
 from gan.nn.layers import sigmoid
 
 
@@ -16,12 +17,23 @@ def bce_with_logits(logits: np.ndarray, target) -> tuple[np.float64, np.ndarray]
     ``target`` is a scalar or an array broadcastable to ``logits``, e.g. 0.9
     for one-sided label smoothing of the real labels.
     """
-    xp = array_module(logits)
-    z = logits
-    target = xp.asarray(target, dtype=z.dtype)
+    target = array_module(logits).asarray(target, dtype=logits.dtype)
+    losses, grad = elementwise(BCE_KERNEL, _bce_terms, logits, target, count=logits.size)
+    return logged(losses.mean()), grad
+
+
+def _bce_terms(z, target, count):
+    """(losses, gradient): each logit's loss and d(mean loss)/dz."""
+    xp = array_module(z)
     losses = xp.maximum(z, 0) - z * target + xp.log1p(xp.exp(-xp.abs(z)))
-    grad = (sigmoid(z) - target) / z.dtype.type(z.size)
-    return logged(losses.mean()), grad.astype(z.dtype, copy=False)
+    grad = (sigmoid(z) - target) / z.dtype.type(count)
+    return losses, grad.astype(z.dtype, copy=False)
+
+
+BCE_KERNEL = Kernel(  # the gradient holds exp(-|z|) first, as SIGMOID_KERNEL's y does
+    "bce", ("z", "target", "losses", "grad"), ("losses", "grad"), "T count",
+    "losses = max(z, T(0)) - z * target + log1p(exp(-fabs(z))); grad = exp(-fabs(z));"
+    " grad = (where(z >= T(0), T(1) / (T(1) + grad), grad / (T(1) + grad)) - target) / count;")
 
 
 def generator_nonsaturating(fake_logits: np.ndarray) -> tuple[np.float64, np.ndarray]:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from gan.device import array_module
+from gan.nn.kernel import Kernel, elementwise
 from gan.nn.layers import Layer
 
 
@@ -36,16 +37,16 @@ class BatchNorm1d(Layer):
         if self.training:
             mean = x.mean(axis=axis)
             var = x.var(axis=axis)
-            for name, batch in (("running_mean", mean), ("running_var", var)):
-                running = self.buffers[name]
-                running *= self.momentum
-                running += (1 - self.momentum) * batch
+            elementwise(RUNNING_KERNEL, _update_running, mean, var, momentum=self.momentum, rate=1 - self.momentum,
+                        out=(self.buffers["running_mean"], self.buffers["running_var"]))
         else:
             mean = self.buffers["running_mean"]
-            var = self.buffers["running_var"]
-        self._inv_std = _per_feature(1 / array_module(x).sqrt(var + self.eps), axis)
-        self._xhat = (x - _per_feature(mean, axis)) * self._inv_std
-        return self._xhat * _per_feature(self.params["gamma"], axis) + _per_feature(self.params["beta"], axis)
+            var = self.buffers["running_var"].copy()  # backward's, whatever becomes of the buffer
+        self._var = _per_feature(var, axis)
+        self._xhat, y = elementwise(NORMALIZE_KERNEL, _normalize, x, _per_feature(mean, axis), self._var,
+                                    _per_feature(self.params["gamma"], axis), _per_feature(self.params["beta"], axis),
+                                    eps=self.eps)
+        return y
 
     def _normalize_backward(self, dy: np.ndarray, param_grads: bool, axis: int) -> np.ndarray:
         gamma = _per_feature(self.params["gamma"], axis)
@@ -53,10 +54,44 @@ class BatchNorm1d(Layer):
             self.grads["gamma"] += (dy * self._xhat).sum(axis=axis)
             self.grads["beta"] += dy.sum(axis=axis)
         if not self.training:
-            return dy * gamma * self._inv_std
+            return dy * gamma * _inverse_std(self._var, self.eps)
         dxhat = dy * gamma
-        return self._inv_std * (dxhat - dxhat.mean(axis=axis, keepdims=True)
-                                - self._xhat * (dxhat * self._xhat).mean(axis=axis, keepdims=True))
+        return elementwise(NORMALIZE_GRAD_KERNEL, _normalize_grad, dxhat, dxhat.mean(axis=axis, keepdims=True),
+                           self._xhat, (dxhat * self._xhat).mean(axis=axis, keepdims=True), self._var, eps=self.eps)
+
+
+def _update_running(mean, var, running_mean, running_var, momentum, rate):
+    """running = momentum running + rate batch (rate = 1 - momentum), in place, for the mean and the variance."""
+    for running, batch in ((running_mean, mean), (running_var, var)):
+        running *= momentum
+        running += rate * batch
+    return running_mean, running_var
+
+
+def _inverse_std(var, eps):
+    return 1 / array_module(var).sqrt(var + eps)
+
+
+def _normalize(x, mean, var, gamma, beta, eps):
+    """(xhat, y): xhat = (x - mean) / sqrt(var + eps), y = gamma xhat + beta."""
+    xhat = (x - mean) * _inverse_std(var, eps)
+    return xhat, xhat * gamma + beta
+
+
+def _normalize_grad(dxhat, dxhat_mean, xhat, dxhat_xhat_mean, var, eps):
+    """dL/dx from dL/dxhat and its batch means (plain and times xhat)."""
+    return _inverse_std(var, eps) * (dxhat - dxhat_mean - xhat * dxhat_xhat_mean)
+
+
+RUNNING_KERNEL = Kernel("running", ("mean", "var", "running_mean", "running_var"), ("running_mean", "running_var"),
+                        "T momentum, T rate", "running_mean = running_mean * momentum + rate * mean;"
+                        " running_var = running_var * momentum + rate * var;")
+NORMALIZE_KERNEL = Kernel(  # the statistics, gamma and beta broadcast per feature
+    "normalize", ("x", "mean", "var", "gamma", "beta", "xhat", "y"), ("xhat", "y"), "T eps",
+    "xhat = (x - mean) * (T(1) / sqrt(var + eps)); y = xhat * gamma + beta;")
+NORMALIZE_GRAD_KERNEL = Kernel(
+    "normalize_grad", ("dxhat", "dxhat_mean", "xhat", "dxhat_xhat_mean", "var", "dx"), ("dx",), "T eps",
+    "dx = (T(1) / sqrt(var + eps)) * (dxhat - dxhat_mean - xhat * dxhat_xhat_mean);")
 
 
 def _per_feature(v: np.ndarray, axis: int) -> np.ndarray:

@@ -4,7 +4,8 @@ own state, which ``state_dict``/``load_state_dict`` save and restore."""
 import numpy as np
 
 from gan.device import array_module, to_device
-from gan.nn.chunked import ChunkedUpdate, Kernel
+from gan.nn.chunked import ChunkedUpdate
+from gan.nn.kernel import Kernel
 
 
 class Optimizer:
