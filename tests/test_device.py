@@ -511,6 +511,25 @@ def test_count_launches_counts_a_steps_device_operations_and_no_reads(workdir): 
     assert step["each"]["matmul.__call__"] >= 6 and step["operations"] == sum(step["each"].values())
 
 
+def test_the_profile_times_every_layer_and_sets_the_step_against_its_launches(workdir):  # noqa: F811
+    """tools/gpu_profile.py on the host (a GPU session runs it on cuda): launch costs, the step and each layer."""
+    write_params(workdir, {"sine": SINE})
+    tools = Path(__file__).resolve().parents[1] / "tools"
+    done = subprocess.run([sys.executable, str(tools / "gpu_profile.py"), "cpu", "--batch", "16", "sine"],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    assert result["launch_us"]["ufunc"] > 0 and "fused_kernel" not in result["launch_us"], "NumPy fuses nothing"
+    step = result["sine"]
+    counted = subprocess.run([sys.executable, str(tools / "count_launches.py"), "sine"], capture_output=True,
+                             text=True, check=True)
+    assert step["operations"] == json.loads(counted.stdout)["sine"]["operations"], "as many at batch 16 as at 32"
+    assert step["launch_bound_ms"] == pytest.approx(step["operations"] * result["launch_us"]["ufunc"] / 1e3)
+    layers = step["layers"]
+    assert [row["layer"].split("(")[0] for row in layers["generator"]] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert len(layers["discriminator"]) == 5 and step["step_ms"] > 0
+    assert all(row["forward_ms"] > 0 and row["backward_ms"] > 0 for rows in layers.values() for row in rows)
+
+
 @pytest.mark.gpu  # (tools/gpu_check.sh runs the gpu tests; this one needs CuPy only)
 def test_the_fused_kernels_compile_with_nvrtc():
     """Needs CuPy and NVRTC, not a GPU: the kernel bodies are valid CUDA C++ (tools/compile_kernels.py)."""

@@ -79,12 +79,12 @@ def _count_everything() -> None:
     array.__getitem__, module.__getattr__ = indexing, module_call
 
 
-def count_step(name: str, params: str, data_root: str) -> dict:
-    config, family = read_experiment(name, params)
-    trainer = Trainer(config, load_dataset(family.name, f"{data_root}/{config.dataset}", config.digits), name,
-                      strict)
-    batches = trainer.batches()
-    for step in range(2):  # the first step allocates the buffers a run reuses
+def count_trainer_step(trainer: Trainer) -> dict:
+    """The device operations of ``trainer``'s second step (the first
+    allocates the buffers a run reuses); ``trainer`` runs on the strict
+    stand-in and ``_count_everything`` has been called."""
+    config, batches = trainer.config, trainer.batches()
+    for step in range(2):
         chosen = batches[step * config.d_steps:(step + 1) * config.d_steps]
         counts.clear()
         reads = StrictArray.to_host
@@ -93,6 +93,13 @@ def count_step(name: str, params: str, data_root: str) -> dict:
     return {"batch_size": config.batch_size, "d_steps": config.d_steps, "operations": sum(counts.values()),
             "reads_to_host": StrictArray.to_host - reads,
             "each": dict(counts.most_common())}
+
+
+def count_step(name: str, params: str, data_root: str) -> dict:
+    """``count_trainer_step`` of experiment ``name`` of ``params`` on its cache under ``data_root``."""
+    config, family = read_experiment(name, params)
+    data = load_dataset(family.name, f"{data_root}/{config.dataset}", config.digits)
+    return count_trainer_step(Trainer(config, data, name, strict))
 
 
 def main() -> None:

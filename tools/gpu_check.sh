@@ -5,11 +5,12 @@
 #
 #     bash tools/gpu_check.sh "$OUT" [EXPERIMENT ...]
 #
-# Three phases, each under its own time limit so that a slow one cannot take
+# Four phases, each under its own time limit so that a slow one cannot take
 # the others' results with it (a command may run 600 s): the GPU tests
-# (150 s), the bench (150 s), then the EXPERIMENTs (default: all) trained and
-# evaluated on the GPU (240 s; tools/gpu_lab.py writes after each one).  OUT
-# gets env.txt, gpu_tests.txt, bench_cuda.json, gpu_lab.json and log.txt.
+# (150 s), the bench (150 s), the profile of the MLP and DCGAN steps (60 s),
+# then the EXPERIMENTs (default: all) trained and evaluated on the GPU (200 s;
+# tools/gpu_lab.py writes after each one).  OUT gets env.txt, gpu_tests.txt,
+# bench_cuda.json, profile_cuda.json, gpu_lab.json and log.txt.
 # Record what it measured, and this command, in docs/performance.md.
 set -uo pipefail
 out=${1:?usage: bash tools/gpu_check.sh OUT [EXPERIMENT ...]}
@@ -31,5 +32,8 @@ gan data download data/sample/mnist-jpg-sample.zip data/raw/mnist --strip-compon
 gan data flatten "data/raw/mnist/MNIST - JPG - training" data/processed/mnist_train &&
 timeout 150 python -c 'from gan.cli import main; main()' bench --device cuda --repeats 5 > "$out/bench_cuda.json"
 
+echo "== where a step's time goes (launch costs, operations, each layer)"
+timeout 60 python tools/gpu_profile.py cuda mnist mnist_dcgan > "$out/profile_cuda.json"
+
 echo "== the lab on the GPU"
-time timeout 240 python tools/gpu_lab.py cuda "$out" "$@"
+time timeout 200 python tools/gpu_lab.py cuda "$out" "$@"
