@@ -72,9 +72,25 @@ def synchronize(xp) -> None:
 
 def as_strided(array, shape: tuple[int, ...], strides: tuple[int, ...]):
     """A view of ``array``'s memory with ``shape`` and byte ``strides``
-    (``numpy.lib.stride_tricks.as_strided``, or the device's).  Its elements
-    may overlap: read it, never write it."""
+    (``numpy.lib.stride_tricks.as_strided``, or the device's).  Where its
+    elements overlap, read it, never write it."""
     return array_module(array).lib.stride_tricks.as_strided(array, shape, strides)
+
+
+def address(array) -> int:
+    """Where ``array``'s first element lies in its device's memory, in bytes."""
+    pointer = getattr(array.data, "ptr", None)  # a CuPy array's data is a MemoryPointer, NumPy's a memoryview
+    return array.__array_interface__["data"][0] if pointer is None else pointer
+
+
+def allocation(array):
+    """What owns ``array``'s memory: the same object for every view of one buffer."""
+    memory = getattr(array.data, "mem", None)  # CuPy: the allocation behind a MemoryPointer
+    if memory is not None:
+        return memory
+    while isinstance(array.base, np.ndarray):  # NumPy: the array at the root of its views
+        array = array.base
+    return array
 
 
 def to_device(array, xp):

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import yaml
 
-from gan.datasets import Dataset, SampleSpace
-from gan.device import array_module, device_module, to_device, to_host
+from gan.datasets import Dataset, SampleSpace, load_dataset
+from gan.device import address, array_module, device_module, to_device, to_host
 from gan.errors import GanError
 from gan.nn import (
     SGD,
@@ -51,14 +51,17 @@ from gan.nn import (
 )
 from gan.nn.average import AVERAGE_KERNEL, _average_update
 from gan.nn.chunked import ChunkedUpdate
+from gan.nn.flat import ALIGN, joined
 from gan.nn.gradcheck import numerical_gradient, relative_error
 from gan.nn.kernel import elementwise
 from gan.nn.layers import (
+    DROPOUT_KERNEL,
     LEAKY_RELU_KERNEL,
     RELU_KERNEL,
     SIGMOID_GRAD_KERNEL,
     SIGMOID_KERNEL,
     TANH_GRAD_KERNEL,
+    _dropout,
     _leaky_relu,
     _relu,
     _sigmoid,
@@ -231,6 +234,42 @@ def test_the_gradient_penalty_on_the_device(xp):
 
 
 @pytest.mark.parametrize("xp", DEVICES)
+def test_a_network_on_a_device_is_packed_into_one_buffer_for_its_parameters_and_one_for_its_gradients(xp):
+    """Sequential.to on a device that fuses packs each kind of array (gan.nn.flat) in parameters() order, values
+    kept, each aligned; ``joined`` gives each kind as one flat array written through, and refuses other layouts and
+    orders; Adam keeps the gaps between the arrays zero; a copy is packed again by ``to``, as the weight average's
+    is; on the host the arrays stay as built."""
+    host = NETWORKS["dcgan_d"][0]()
+    built = [p for p, _ in host.parameters()]
+    assert all(a is b for a, (b, _) in zip(built, host.to(np).parameters(), strict=True))
+    device = moved(host, xp)
+    for (p_host, _), (p_dev, _) in zip(host.parameters(), device.parameters()):
+        same(p_dev, p_host, xp)
+    params, grads = ([pair[i] for pair in device.parameters()] for i in (0, 1))
+    offsets = [(address(p) - address(params[0])) // p.itemsize for p in params]
+    assert all(offset * params[0].itemsize % ALIGN == 0 for offset in offsets) and offsets == sorted(offsets)
+    gaps = np.ones(offsets[-1] + params[-1].size, dtype=bool)
+    for offset, p in zip(offsets, params):
+        gaps[offset:offset + p.size] = False
+    assert gaps.any(), "this network's arrays leave gaps"
+    for kind in (params, grads):
+        flat = joined(kind)
+        assert flat is not None and flat.shape == gaps.shape
+    joined(grads)[...] = 1
+    assert all(bool((g == 1).all()) for g in grads), "a write to the flat array reaches every gradient"
+    device.zero_grad()
+    assert not to_host(joined(grads)).any()
+    joined(grads)[...] = xp.asarray(np.random.default_rng(4).standard_normal(gaps.shape).astype(np.float32) * ~gaps)
+    Adam(device.parameters(), 1e-3, 0.5).step()
+    assert not to_host(joined(params))[gaps].any(), "the gaps stay zero"
+    assert joined([params[0], params[2]]) is None and joined(params[::-1]) is None
+    copied = copy.deepcopy(device)
+    assert joined([p for p, _ in copied.parameters()]) is None
+    assert joined([p for p, _ in copied.to(xp).parameters()]) is not None
+    assert joined([p for p, _ in WeightAverage(device, 0.9).model.parameters()]) is not None
+
+
+@pytest.mark.parametrize("xp", DEVICES)
 @pytest.mark.parametrize("make", [lambda p: Adam(p, 1e-3, 0.5), lambda p: SGD(p, 1e-2, momentum=0.9)],
                          ids=["adam", "sgd"])
 def test_optimisers_and_the_weight_average_on_the_device(make, xp):
@@ -251,9 +290,8 @@ def test_optimisers_and_the_weight_average_on_the_device(make, xp):
             opt.step()
             average.update()
     assert reads() == before
-    parameters = len(host.parameters())
-    assert xp is not strict or ElementwiseKernel.launches - launches == 3 * 2 * parameters, \
-        "one fused kernel per parameter for the optimiser's update and one for the average's"
+    assert xp is not strict or ElementwiseKernel.launches - launches == 3 * 2, \
+        "packed parameters: one fused kernel for the optimiser's update of them all and one for the average's"
     for (p_host, _), (p_dev, _) in zip(host.parameters(), device.parameters()):
         same(p_dev, p_host, xp)
     for (a_host, _), (a_dev, _) in zip(averages[0].model.parameters(), averages[1].model.parameters()):
@@ -292,6 +330,14 @@ def _positive(a):
     return np.abs(a) + a.dtype.type(0.1)
 
 
+def _draws(a: np.ndarray, p: float) -> np.ndarray:
+    """Dropout's uniform float32 draws, shaped and typed as ``a``, three of them p (as float32) and its neighbours."""
+    draws = np.random.default_rng(10).random(a.shape, dtype=np.float32)
+    p32 = np.float32(p)
+    draws.reshape(-1)[:3] = [np.nextafter(p32, np.float32(0)), p32, np.nextafter(p32, np.float32(1))]
+    return draws.astype(a.dtype)
+
+
 ELEMENTWISE = {  # kernel, its ufunc form, its arrays made from a (50, 100) standard normal one, how many of them
     # the kernel updates in place (the last), scalars
     "relu": (RELU_KERNEL, _relu, lambda a: (a,), 0, {}),
@@ -305,6 +351,7 @@ ELEMENTWISE = {  # kernel, its ufunc form, its arrays made from a (50, 100) stan
                 {"momentum": 0.8, "rate": 1 - 0.8}),
     "normalize": (NORMALIZE_KERNEL, _normalize, lambda a: (a, a[:, :1], _positive(a[:, 1:2]), a[:, 2:3], a[:, 3:4]),
                   0, {"eps": 1e-5}),
+    "dropout": (DROPOUT_KERNEL, _dropout, lambda a: (a, _draws(a, 0.7)), 0, {"p": np.float32(0.7), "scale": 0.3}),
     "normalize_grad": (NORMALIZE_GRAD_KERNEL, _normalize_grad,
                        lambda a: (a, a[:, :1], a[::-1], a[:, 1:2], _positive(a[:, 2:3])), 0, {"eps": 1e-5}),
 }
@@ -507,8 +554,12 @@ def test_count_launches_counts_a_steps_device_operations_and_no_reads(workdir): 
     done = subprocess.run([sys.executable, str(tool), "sine"], capture_output=True, text=True, check=True)
     step = json.loads(done.stdout)["sine"]
     assert step["reads_to_host"] == 0
-    assert step["each"]["kernel gan_adam"] == 12, "one Adam kernel per parameter of G and D (3 + 3 layers)"
+    assert step["each"]["kernel gan_adam"] == 2, "one Adam kernel for G's packed parameters and one for D's"
+    assert step["each"]["fill"] == 2, "one fill for G's packed gradients and one for D's"
     assert step["each"]["matmul.__call__"] >= 6 and step["operations"] == sum(step["each"].values())
+    rows = len(load_dataset("sine", workdir / "data/processed/sine").rows)
+    assert step["steps_per_run"] == SINE["epochs"] * -(-rows // SINE["batch_size"])  # the last batch kept
+    assert step["operations_per_run"] == step["steps_per_run"] * step["operations"]
 
 
 def test_the_profile_times_every_layer_and_sets_the_step_against_its_launches(workdir):  # noqa: F811
@@ -537,5 +588,6 @@ def test_the_fused_kernels_compile_with_nvrtc():
     tool = Path(__file__).resolve().parents[1] / "tools/compile_kernels.py"
     done = subprocess.run([sys.executable, str(tool)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    # float and double of each kernel: the optimisers' and the average's 3, the activations' 5, BCE's, batch norm's 3
-    assert done.stdout.count("bytes of PTX") == 2 * (3 + 5 + 1 + 3), done.stdout
+    # float and double of each kernel: the optimisers' and the average's 3, the activations' and dropout's 6,
+    # BCE's, batch norm's 3
+    assert done.stdout.count("bytes of PTX") == 2 * (3 + 6 + 1 + 3), done.stdout

@@ -10,8 +10,9 @@ counted: ufunc calls, NumPy functions, module calls (``xp.zeros``,
 assignments into arrays (not the one of ``a[k] += b`` that writes ``a[k]``
 into itself, which CuPy skips as NumPy does) and indexing that copies.  Views and reads of shapes
 are free, as on a GPU; a reshape that has to copy is not counted.  Prints one JSON
-object: per experiment the total, each operation's count (commonest first)
-and the reads back to the host (each a synchronisation on a GPU).
+object: per experiment the total, each operation's count (commonest first),
+the reads back to the host (each a synchronisation on a GPU), and the steps
+of a whole run with their operations (the step's times the steps).
 """
 
 import argparse
@@ -90,9 +91,10 @@ def count_trainer_step(trainer: Trainer) -> dict:
         reads = StrictArray.to_host
         trainer.step([trainer.rows[i] for i in chosen],
                      [trainer.labels[i] for i in chosen] if trainer.gan.classes else None)
+    steps = len(range(0, len(batches) - config.d_steps + 1, config.d_steps)) * config.epochs
     return {"batch_size": config.batch_size, "d_steps": config.d_steps, "operations": sum(counts.values()),
-            "reads_to_host": StrictArray.to_host - reads,
-            "each": dict(counts.most_common())}
+            "reads_to_host": StrictArray.to_host - reads, "steps_per_run": steps,
+            "operations_per_run": steps * sum(counts.values()), "each": dict(counts.most_common())}
 
 
 def count_step(name: str, params: str, data_root: str) -> dict:

@@ -3,13 +3,13 @@
 # CuPy, NumPy, PyTorch, pytest, click, pillow, matplotlib, pyyaml, tqdm,
 # threadpoolctl, requests; no DVC, no network).  Run from the repository root:
 #
-#     bash tools/gpu_check.sh "$OUT" [EXPERIMENT ...]
+#     bash tools/gpu_check.sh "$OUT" [EXPERIMENT ...] [--jobs N]
 #
 # Four phases, each under its own time limit so that a slow one cannot take
 # the others' results with it (a command may run 600 s): the GPU tests
 # (150 s), the bench (150 s), the profile of the MLP and DCGAN steps (60 s),
-# then the EXPERIMENTs (default: all) trained and evaluated on the GPU (200 s;
-# tools/gpu_lab.py writes after each one).  OUT gets env.txt, gpu_tests.txt,
+# then the EXPERIMENTs (default: all) trained and evaluated on the GPU, 8 at a
+# time (200 s; tools/gpu_lab.py writes after each one).  OUT gets env.txt, gpu_tests.txt,
 # bench_cuda.json, profile_cuda.json, gpu_lab.json and log.txt.
 # Record what it measured, and this command, in docs/performance.md.
 set -uo pipefail
@@ -36,4 +36,4 @@ echo "== where a step's time goes (launch costs, operations, each layer)"
 timeout 60 python tools/gpu_profile.py cuda mnist mnist_dcgan > "$out/profile_cuda.json"
 
 echo "== the lab on the GPU"
-time timeout 200 python tools/gpu_lab.py cuda "$out" "$@"
+time timeout 200 python tools/gpu_lab.py cuda "$out" --jobs 8 "$@"

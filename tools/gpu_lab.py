@@ -1,21 +1,31 @@
 """Run the pipeline of params.yaml without DVC (a lent GPU machine has none),
 the experiments trained on DEVICE, and write what it measured as it goes.
 
-Usage: python tools/gpu_lab.py DEVICE OUT [EXPERIMENT ...]
+Usage: python tools/gpu_lab.py DEVICE OUT [EXPERIMENT ...] [--jobs N]
 
 The stages run in dvc.yaml's order with the commands DVC would run (the
 foreach lists of dvc.yaml, the names of params.yaml), in a copy of the params
 whose top-level ``device`` is DEVICE; outputs go where DVC puts them.  Only
-the EXPERIMENTs named are trained (default: all), each then evaluated.
+the EXPERIMENTs named are trained (default: all), each then evaluated, N at a
+time in processes of their own (as ``dvc queue start -j N`` would; each with
+GAN_THREADS = cores / N): a small network's step is its kernel launches,
+Python's work on the host, and N processes share the GPU.
 OUT/gpu_lab.json is rewritten after every experiment with its training
-seconds (as logged by the run itself) and metrics, or why it failed: a run
-cut short by a time limit keeps what it measured.  tools/gpu_check.sh calls it.
+seconds (as logged by the run itself, beside N - 1 others when N > 1), its
+metrics, or why it failed, and the wall seconds of training and evaluating
+all of them: a run cut short by a time limit keeps what it measured.
+tools/gpu_check.sh calls it.
 """
 
+import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -23,20 +33,39 @@ import yaml
 from gan.params import load_params
 
 
-def stage(*args: str) -> None:
+def stage(*args: str, env: dict | None = None) -> None:
     """Run ``python ARGS...`` (a stage script and its arguments); CalledProcessError if it fails."""
-    subprocess.run([sys.executable, *args], check=True)
+    subprocess.run([sys.executable, *args], check=True, env=env)
 
 
-def main(device: str, out: str, *names: str) -> None:
-    out = Path(out)
+def main(device: str, out: Path, names: list[str], jobs: int) -> None:
     params = load_params("params.yaml")
     dvc = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
     shutil.copy("params.yaml", out / "params.cpu.yaml")
     Path("params.yaml").write_text(Path("params.yaml").read_text().replace("\ndevice: cpu\n", f"\ndevice: {device}\n"))
     if load_params("params.yaml").get("device") != device:
         raise SystemExit("params.yaml: no top-level 'device: cpu' line to switch")
-    result = {"device": device, "train_seconds": {}, "metrics": {}, "failed": {}}
+    result = {"device": device, "jobs": jobs, "train_seconds": {}, "metrics": {}, "failed": {}}
+    written = threading.Lock()
+    env = os.environ | {"GAN_THREADS": str(max(1, len(os.sched_getaffinity(0)) // jobs))}
+
+    def experiment(name: str) -> None:
+        try:
+            dataset = params["experiments"][name]["dataset"]
+            stage("pipeline/train.py", name, f"data/processed/{dataset}", f"results/{name}", env=env)
+            stage("pipeline/evaluate.py", name, f"data/processed/{dataset}", f"results/evaluator/{dataset}",
+                  f"results/{name}", env=env)
+            metrics = json.loads(Path(f"results/{name}/metrics.json").read_text())
+            outcome = {"train_seconds": metrics["train_seconds"], "metrics": metrics}
+        except Exception as exc:  # a failed stage, an unknown name, no metrics: recorded, the others go on
+            outcome = {"failed": f"{type(exc).__name__}: {exc}"}
+        with written:
+            for key, value in outcome.items():
+                result[key][name] = value
+            result["train_seconds_total"] = sum(result["train_seconds"].values())
+            result["wall_seconds"] = time.perf_counter() - start
+            (out / "gpu_lab.json").write_text(json.dumps(result, indent=1))
+
     try:
         stage("pipeline/names.py", ".names-checked")
         for name in params["data"]["sources"]:
@@ -49,22 +78,20 @@ def main(device: str, out: str, *names: str) -> None:
             stage("pipeline/flatten.py", source, f"data/processed/{name}")
         for name in params["datasets"]:
             stage("pipeline/evaluator.py", name, "data/processed", f"results/evaluator/{name}")
-        for name in names or params["experiments"]:
-            dataset = params["experiments"][name]["dataset"]
-            try:
-                stage("pipeline/train.py", name, f"data/processed/{dataset}", f"results/{name}")
-                stage("pipeline/evaluate.py", name, f"data/processed/{dataset}", f"results/evaluator/{dataset}",
-                      f"results/{name}")
-            except subprocess.CalledProcessError as exc:
-                result["failed"][name] = str(exc)
-            else:
-                metrics = json.loads(Path(f"results/{name}/metrics.json").read_text())
-                result["train_seconds"][name], result["metrics"][name] = metrics["train_seconds"], metrics
-            result["train_seconds_total"] = sum(result["train_seconds"].values())
-            (out / "gpu_lab.json").write_text(json.dumps(result, indent=1))
+        start = time.perf_counter()
+        with ThreadPoolExecutor(jobs) as pool:  # each thread waits on its experiment's processes
+            list(pool.map(experiment, names or list(params["experiments"])))
     finally:
         shutil.copy(out / "params.cpu.yaml", "params.yaml")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("device")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("experiments", nargs="*")
+    parser.add_argument("--jobs", type=int, default=1, help="experiments at a time (default 1)")
+    arguments = parser.parse_intermixed_args()
+    if arguments.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    main(arguments.device, arguments.out, arguments.experiments, arguments.jobs)

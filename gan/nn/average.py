@@ -25,7 +25,7 @@ class WeightAverage:
         if not 0 < decay < 1:
             raise ValueError(f"decay must be in (0, 1), got {decay}")
         self.source, self.decay, self.t = source, decay, 0
-        self.model = copy.deepcopy(source)
+        self.model = copy.deepcopy(source).to(array_module(*[p for p, _ in source.parameters()]))  # packed again
         self._chunks = ChunkedUpdate([(layer.params[k], source_layer.params[k])
                                       for layer, source_layer in zip(self.model.layers, source.layers)
                                       for k in layer.params])

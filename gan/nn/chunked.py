@@ -5,7 +5,8 @@ each array is read and written once per update, spread over the thread pool
 (NumPy releases the GIL).  On a GPU each ufunc pass would be a kernel launch,
 and at small batches the launches are the step's time: there the same update,
 written once more as a ``Kernel`` body (``gan.nn.kernel``), runs as one CuPy
-``ElementwiseKernel`` per array.  The result does not depend on the split."""
+``ElementwiseKernel`` per array, or one for all of them where they are
+packed into one buffer (``gan.nn.flat``).  The result does not depend on the split."""
 
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -13,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from gan.device import array_module
+from gan.nn.flat import joined
 from gan.nn.kernel import Kernel, compiled, fuses
 from gan.threads import WORKERS, run_parallel
 
@@ -29,13 +31,18 @@ class ChunkedUpdate:
     the pool costs more than it saves.  Device arrays are not split: where
     their module compiles elementwise kernels (CuPy does) ``kernel`` runs
     once per array instead of ``func``, else ``func`` runs on one slice per
-    array, on the calling thread."""
+    array, on the calling thread; where each kind of array (all the p, all
+    the g ...) is packed into one buffer (``gan.nn.flat``), ``kernel`` runs
+    once over the buffers."""
 
     def __init__(self, arrays: Sequence[tuple[np.ndarray, ...]]):
         if not all(a.flags.c_contiguous for group in arrays for a in group):
             raise ValueError("a chunked update writes through flat views: its arrays must be C-contiguous")
         self.xp = xp = array_module(*[group[0] for group in arrays])
         self.fused = fuses(xp)
+        flats = [joined(list(kind)) for kind in zip(*arrays)] if self.fused else []
+        if flats and all(flat is not None and flat.size == flats[0].size for flat in flats):  # packed: one launch
+            arrays = [tuple(flats)]
         chunk = CHUNK if xp is np else max([group[0].size for group in arrays], default=1)
         slices = [tuple(a.reshape(-1)[i:i + chunk] for a in group)
                   for group in arrays for i in range(0, group[0].size, chunk)]

@@ -22,7 +22,7 @@ import numpy as np
 
 from gan.device import array_module, to_device
 from gan.nn.init import init_weight
-from gan.nn.kernel import Kernel, elementwise
+from gan.nn.kernel import Kernel, elementwise, fuses
 
 
 class Layer:
@@ -216,12 +216,27 @@ class Dropout(Layer):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = to_device(self.rng.random(x.shape, dtype=np.float32), array_module(x)) >= self.p  # drawn on the host
-        self._mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * self._mask
+        xp = array_module(x)
+        draws = self.rng.random(x.shape, dtype=np.float32)  # drawn on the host
+        if fuses(xp):  # a kernel's arrays share one dtype; exact, and p stays float32 (DROPOUT_KERNEL)
+            draws = draws.astype(x.dtype, copy=False)
+        y, self._mask = elementwise(DROPOUT_KERNEL, _dropout, x, to_device(draws, xp), p=np.float32(self.p),
+                                    scale=x.dtype.type(1 - self.p))
+        return y
 
     def backward(self, dy, param_grads=True, input_grad=True):
         return dy if self._mask is None else dy * self._mask
+
+
+def _dropout(x, draws, p, scale):
+    """(y, mask): mask = (draws >= p) / scale, y = x * mask; ``draws``:
+    uniform in [0, 1), float32 values; ``p``: a float32."""
+    mask = (draws >= p).astype(x.dtype) / scale
+    return x * mask, mask
+
+
+DROPOUT_KERNEL = Kernel("dropout", ("x", "draws", "y", "mask"), ("y", "mask"), "float32 p, T scale",
+                        "mask = T(draws >= p) / scale; y = x * mask;")
 
 
 class Reshape(Layer):

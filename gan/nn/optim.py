@@ -5,6 +5,7 @@ import numpy as np
 
 from gan.device import array_module, to_device
 from gan.nn.chunked import ChunkedUpdate
+from gan.nn.flat import zeros_like_each
 from gan.nn.kernel import Kernel
 
 
@@ -47,7 +48,7 @@ class SGD(Optimizer):
     def __init__(self, parameters, lr: float, momentum: float = 0.0, decay: float = 0.0):
         super().__init__(parameters, lr)
         self.momentum, self.decay = momentum, decay
-        self.velocity = [array_module(p).zeros_like(p) for p, _ in self.parameters]
+        self.velocity = zeros_like_each([p for p, _ in self.parameters])
         self._chunks = ChunkedUpdate([(p, g, v) for (p, g), v in zip(self.parameters, self.velocity)])
 
     def step(self):
@@ -94,8 +95,8 @@ class Adam(Optimizer):
         super().__init__(parameters, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
-        self.m = [array_module(p).zeros_like(p) for p, _ in self.parameters]
-        self.v = [array_module(p).zeros_like(p) for p, _ in self.parameters]
+        self.m = zeros_like_each([p for p, _ in self.parameters])
+        self.v = zeros_like_each([p for p, _ in self.parameters])
         self._chunks = ChunkedUpdate([(p, g, m, v) for (p, g), m, v in zip(self.parameters, self.m, self.v)])
 
     def step(self):

@@ -3,6 +3,8 @@
 import numpy as np
 
 from gan.device import array_module, to_device
+from gan.nn.flat import joined, pack
+from gan.nn.kernel import fuses
 from gan.nn.layers import Layer
 
 
@@ -30,12 +32,29 @@ class Sequential(Layer):
         return self.layers[first].backward(dy, param_grads, input_grad)
 
     def zero_grad(self):
+        grads = [g for layer in self.layers for g in layer.grads.values()]
+        flat = joined(grads) if grads and fuses(array_module(*grads)) else None
+        if flat is None:
+            for layer in self.layers:
+                layer.zero_grad()
+            return
+        flat.fill(0)  # packed gradients: one launch for them all
         for layer in self.layers:
-            layer.zero_grad()
+            layer._grads_zero = True
 
     def to(self, xp) -> "Sequential":
+        """Move every layer to the array module ``xp``; on a device that fuses
+        kernels, pack the parameters into one buffer and the gradients into
+        another (``gan.nn.flat``).  Returns self.  Call it before an optimiser
+        or a weight average is made of the network: they hold its arrays."""
         for layer in self.layers:
             layer.to(xp)
+        if fuses(xp):
+            for kind in ("params", "grads"):
+                arrays = [(getattr(layer, kind), k) for layer in self.layers for k in layer.params]
+                if joined([held[k] for held, k in arrays]) is None:
+                    for (held, k), view in zip(arrays, pack([held[k] for held, k in arrays], xp)):
+                        held[k] = view
         return self
 
     def train(self, mode: bool = True) -> "Sequential":
