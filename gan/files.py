@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import stat
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -204,19 +205,38 @@ def open_regular(path: str | Path):
     return f
 
 
-def read_json(path: str | Path, what: str = "JSON file"):
-    """The JSON value in ``path``, or a GanError naming the file and what is
-    wrong (a FIFO, over ``MAX_JSON_BYTES``, nested too deeply included)."""
-    path = Path(path)
+@contextmanager
+def reading(path: str | Path, what: str) -> Iterator:
+    """``path`` opened with ``open_regular``; a failure to open or parse it
+    inside the block becomes a GanError naming the file and ``what`` it is."""
     try:
         with open_regular(path) as f:
-            raw = f.read(MAX_JSON_BYTES + 1)
-        if len(raw) > MAX_JSON_BYTES:
-            raise GanError(f"{path}: {what} larger than {MAX_JSON_BYTES >> 20} MiB")
-        return json.loads(raw.decode("utf-8"))
+            yield f
     except FileNotFoundError:
         raise GanError(f"{path}: missing {what}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise GanError(f"{path}: not a readable {what} ({exc})") from None
     except RecursionError:
         raise GanError(f"{path}: not a readable {what} (nested too deeply)") from None
+
+
+def read_json(path: str | Path, what: str = "JSON file"):
+    """The JSON value in ``path``, or a GanError naming the file and what is
+    wrong (a FIFO, over ``MAX_JSON_BYTES``, nested too deeply included)."""
+    with reading(path, what) as f:
+        raw = f.read(MAX_JSON_BYTES + 1)
+        if len(raw) > MAX_JSON_BYTES:
+            raise GanError(f"{path}: {what} larger than {MAX_JSON_BYTES >> 20} MiB")
+        return json.loads(raw.decode("utf-8"))
+
+
+def load_array(path: str | Path, what: str):
+    """The array in the .npy file ``path`` (no pickles), read as ``reading`` says."""
+    with reading(path, what) as f:
+        return np.load(f, allow_pickle=False)
+
+
+def load_arrays(path: str | Path, what: str, keys: Iterable[str]) -> dict:
+    """The arrays ``keys`` of the .npz file ``path`` (no pickles), read as ``reading`` says."""
+    with reading(path, what) as f, np.load(f, allow_pickle=False) as archive:
+        return {key: archive[key] for key in keys}

@@ -5,6 +5,7 @@ are out of bounds; unknown members are never decompressed."""
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -112,3 +113,36 @@ def test_finite_weights_too_large_to_sample_with_are_refused(results, gan_cli):
         {k: v * np.float32(1e30) for k, v in arrays.items() if k.startswith("generator/") and k.endswith(".W")}))
     one_line_error(*gan_cli("sample", "sine", "points.npy")[::2], "results/sine/train: the model draws NaN or Inf")
     assert not (results.parent / "points.npy").exists()
+
+
+@pytest.fixture
+def evaluated(results, gan_cli):
+    """results/ with 'tiny' and 'sine' evaluated, so that the report can run."""
+    params = results.parent / "params.yaml"
+    params.write_text(yaml.safe_dump(yaml.safe_load(params.read_text()) | {"evaluator": {"epochs": 1, "seed": 0}}))
+    for args in (["evaluator", "flags_rgb"], ["evaluator", "sine"], ["evaluate", "tiny"], ["evaluate", "sine"]):
+        code, _, err = gan_cli(*args)
+        assert code == 0, (args, err)
+    return results
+
+
+def as_fifo(path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def truncated(path) -> None:
+    path.write_bytes(path.read_bytes()[:40])
+
+
+@pytest.mark.parametrize("damage", [as_fifo, truncated])
+@pytest.mark.parametrize("command,path,what", [
+    (("evaluate", "tiny"), "evaluator/flags_rgb/images.npy", "evaluation reference"),
+    (("evaluate", "tiny"), "tiny/train/snapshots.npz", "snapshots file"),
+    (("report",), "sine/samples.npy", "samples file"),
+], ids=["reference", "snapshots", "samples"])
+def test_a_damaged_file_the_evaluation_reads_is_one_line_naming_it(evaluated, gan_cli, damage, command, path,
+                                                                   what):
+    damage(evaluated / path)
+    one_line_error(*gan_cli(*command)[::2], f"results/{path}: ",
+                   "not a regular file" if damage is as_fifo else f"not a readable {what}")

@@ -9,7 +9,7 @@ from gan.datasets import FAMILIES, load_dataset
 from gan.errors import GanError
 from gan.evaluation import figures
 from gan.evaluation.families import MEASURES, Drawn, measure_without_figures, rounded
-from gan.files import save_array, write_json
+from gan.files import load_arrays, save_array, write_json
 from gan.params import in_range, non_negative, param, read_section
 from gan.training.config import ExperimentConfig
 from gan.training.model import GAN, load_gan, sample_noise
@@ -102,7 +102,7 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
     metrics |= {key: log[key][-1] for key in logged} | {"train_seconds": log["seconds"][-1]}
     metrics = rounded(metrics) | ({"without_ema": without_ema} if without_ema else {})
 
-    snapshots = np.load(out / "train" / "snapshots.npz")
+    snapshots = load_arrays(out / "train" / "snapshots.npz", "snapshots file", ("epochs", "samples"))
     real = dataset.data()
     shown = real if real.ndim == 2 else real[np.random.default_rng(0).permutation(len(real))[:64]]
     figures.samples_figure(samples, shown, title, figs / "samples.png")  # caches are sorted by class

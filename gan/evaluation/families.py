@@ -38,7 +38,7 @@ from gan.evaluation.metrics import (
     precision_recall,
     sine_scores,
 )
-from gan.files import atomic_dir, read_json, save_array, write_json
+from gan.files import atomic_dir, load_array, read_json, save_array, write_json
 from gan.nn import load_checkpoint, save_checkpoint
 from gan.params import load_params, naming_file, non_negative, param, parse, positive, section
 
@@ -112,9 +112,10 @@ class Digits:
             raise GanError(f"{drawn.reference / 'classifier.npz'}: not a readable classifier ({exc}); "
                            "rebuild it with gan evaluator") from None
         classifier = Classifier(model.eval())
-        test_features = np.load(drawn.reference / "test_features.npy")
+        test_features = load_array(drawn.reference / "test_features.npy", "evaluation reference")
         if drawn.digits:
-            test_features = test_features[np.isin(np.load(drawn.reference / "test_labels.npy"), drawn.digits)]
+            labels = load_array(drawn.reference / "test_labels.npy", "evaluation reference")
+            test_features = test_features[np.isin(labels, drawn.digits)]
         features = classifier.features(drawn.samples)
         probs = classifier.probabilities(drawn.samples)
         precision, recall = precision_recall(test_features, features)
@@ -135,7 +136,7 @@ class Flags:
         return f"{len(names)} reference flags"
 
     def measure(self, drawn):
-        real = to_unit_range(np.load(drawn.reference / "images.npy"))
+        real = to_unit_range(load_array(drawn.reference / "images.npy", "evaluation reference"))
         names = read_json(drawn.reference / "names.json", "evaluation reference")
         index, dist = nearest_neighbours(drawn.samples, real)
         if drawn.figures:

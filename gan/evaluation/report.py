@@ -12,13 +12,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 from gan.datasets import FAMILIES  # noqa: E402
 from gan.errors import GanError  # noqa: E402
 from gan.evaluation.evaluate import LOGGED, read_log  # noqa: E402
 from gan.evaluation.figures import save_figure, show_grid  # noqa: E402
-from gan.files import atomic_dir, read_json, write_text  # noqa: E402
+from gan.files import atomic_dir, load_array, read_json, write_text  # noqa: E402
 from gan.params import load_params, naming_file, section  # noqa: E402
 from gan.training.model import read_model_config  # noqa: E402
 from gan.training.objectives import OBJECTIVES  # noqa: E402
@@ -140,7 +139,7 @@ def _summary(experiments: list[str], results: Path, path: Path) -> None:
     rows = (len(experiments) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), experiments):
-        samples = np.load(results / name / "samples.npy")
+        samples = load_array(results / name / "samples.npy", "samples file")
         if samples.ndim == 4:
             show_grid(ax, samples[:36], 6, name)
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.device import to_host
-from gan.files import atomic_file
+from gan.files import atomic_file, open_regular
 
 
 def save_checkpoint(path: str | Path, parts: dict) -> None:
@@ -27,10 +27,11 @@ def load_checkpoint(path: str | Path, parts: dict) -> None:
     ``load_state_dict``).  Only the members ``parts`` expect are read, each
     after its .npy header has declared the expected shape and dtype; unknown
     or missing members, and NaN or Inf, are refused.  ValueError (without
-    the path) says what is wrong; OSError if the file cannot be opened."""
+    the path) says what is wrong; OSError if the file cannot be opened,
+    GanError if it is not a regular file."""
     expected = {f"{name}/{key}": value for name, part in parts.items() for key, value in part.state_dict().items()}
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path) as f, zipfile.ZipFile(f) as archive:
             names = archive.namelist()
             absent = [name for name in parts if not any(n.startswith(f"{name}/") for n in names)]
             if absent:

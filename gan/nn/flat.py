@@ -32,15 +32,25 @@ def _starts(arrays: list) -> list[int]:
     return starts + [starts[-1] + arrays[-1].size]
 
 
-def pack(arrays: list, xp) -> list:
-    """Copies of ``arrays`` (of one dtype) as C-ordered views of one new zeroed
-    flat buffer of the array module ``xp``, in order, each aligned; ``arrays``
-    itself when they differ in dtype or there are none."""
-    if not arrays or len({a.dtype for a in arrays}) > 1:
-        return arrays
+def packed_zeros(arrays: list, xp) -> list:
+    """Zero arrays shaped like ``arrays`` (of one dtype), as C-ordered views
+    of one new zeroed flat buffer of the array module ``xp``, in order, each
+    aligned."""
     starts = _starts(arrays)
     flat = xp.zeros(starts[-1], dtype=arrays[0].dtype)
-    views = [flat[start:start + a.size].reshape(a.shape) for start, a in zip(starts, arrays)]
+    return [flat[start:start + a.size].reshape(a.shape) for start, a in zip(starts, arrays)]
+
+
+def _packable(arrays: list) -> bool:
+    return bool(arrays) and len({a.dtype for a in arrays}) == 1
+
+
+def pack(arrays: list, xp) -> list:
+    """Copies of ``arrays`` laid out as ``packed_zeros`` lays them out;
+    ``arrays`` itself when they differ in dtype or there are none."""
+    if not _packable(arrays):
+        return arrays
+    views = packed_zeros(arrays, xp)
     for view, array in zip(views, arrays):
         view[...] = array
     return views
@@ -50,8 +60,9 @@ def zeros_like_each(arrays: list) -> list:
     """A zero array shaped like each of ``arrays`` (an optimiser's slots): on
     a device that fuses kernels, packed into one buffer."""
     xp = array_module(*arrays)
-    zeros = [xp.zeros_like(a) for a in arrays]
-    return pack(zeros, xp) if fuses(xp) else zeros
+    if fuses(xp) and _packable(arrays):
+        return packed_zeros(arrays, xp)
+    return [xp.zeros_like(a) for a in arrays]
 
 
 def joined(arrays: list):

@@ -51,9 +51,12 @@ class Layer:
             arrays.update({k: to_device(v, xp) for k, v in arrays.items()})
         return self
 
-    def zero_grad(self) -> None:
-        for g in self.grads.values():
-            g.fill(0)
+    def zero_grad(self, fill: bool = True) -> None:
+        """Set the gradients to zero; ``fill=False`` when the caller has
+        already zeroed their arrays (one fill over a packed buffer)."""
+        if fill:
+            for g in self.grads.values():
+                g.fill(0)
         self._grads_zero = True
 
     def add_grad(self, name: str, value: np.ndarray) -> None:

@@ -31,16 +31,13 @@ class Sequential(Layer):
             dy = layer.backward(dy, param_grads)
         return self.layers[first].backward(dy, param_grads, input_grad)
 
-    def zero_grad(self):
-        grads = [g for layer in self.layers for g in layer.grads.values()]
-        flat = joined(grads) if grads and fuses(array_module(*grads)) else None
-        if flat is None:
-            for layer in self.layers:
-                layer.zero_grad()
-            return
-        flat.fill(0)  # packed gradients: one launch for them all
+    def zero_grad(self, fill: bool = True):
+        grads = [g for _, g in self.parameters()]
+        flat = joined(grads) if fill and grads and fuses(array_module(*grads)) else None
+        if flat is not None:
+            flat.fill(0)  # packed gradients: one launch for them all
         for layer in self.layers:
-            layer._grads_zero = True
+            layer.zero_grad(fill=fill and flat is None)
 
     def to(self, xp) -> "Sequential":
         """Move every layer to the array module ``xp``; on a device that fuses
@@ -51,10 +48,11 @@ class Sequential(Layer):
             layer.to(xp)
         if fuses(xp):
             for kind in ("params", "grads"):
-                arrays = [(getattr(layer, kind), k) for layer in self.layers for k in layer.params]
-                if joined([held[k] for held, k in arrays]) is None:
-                    for (held, k), view in zip(arrays, pack([held[k] for held, k in arrays], xp)):
-                        held[k] = view
+                holders = [(getattr(layer, kind), key) for layer in self.layers for key in layer.params]
+                arrays = [held[key] for held, key in holders]
+                if joined(arrays) is None:
+                    for (held, key), view in zip(holders, pack(arrays, xp)):
+                        held[key] = view
         return self
 
     def train(self, mode: bool = True) -> "Sequential":
