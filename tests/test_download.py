@@ -63,6 +63,8 @@ class Server:
                 self.wfile.write(body)
                 self.close_connection = True
 
+            do_CONNECT = do_GET  # a proxy's tunnel request; its path is HOST:PORT
+
             def log_message(self, *args):
                 pass
 
@@ -245,6 +247,26 @@ def test_the_deadline_covers_slow_headers(server, tmp_path, gan_cli):
     assert time.monotonic() - start < 4
     one_line_error(code, err, url, "deadline of 1.5 s")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("url,route", [("http://example.invalid/a.zip", "http://example.invalid/a.zip"),
+                                       ("https://example.invalid/a.zip", "example.invalid:443")],
+                         ids=["forwarded", "tunnelled"])
+def test_the_deadline_covers_a_proxy(server, tmp_path, gan_cli, monkeypatch, url, route):
+    """Through an HTTP proxy (the local server) that sends its answer or its
+    tunnel's answer slowly, the deadline still holds."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("http_proxy", server.url)
+    monkeypatch.setenv("https_proxy", server.url)
+    server.serve(route, slow_headers)
+    start = time.monotonic()
+    code, _, err = gan_cli("data", "download", url, tmp_path / "out", "--deadline", "1.5", "--timeout", "5",
+                           "--retries", "0")
+    assert time.monotonic() - start < 4
+    one_line_error(code, err, url, "deadline of 1.5 s")
+    assert server.hits[route] == 1
 
 
 def stall(handler):

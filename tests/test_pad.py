@@ -1,5 +1,6 @@
 """Padding policies on small synthetic images, checked pixel by pixel."""
 
+import os
 import struct
 import zlib
 
@@ -139,6 +140,17 @@ def test_a_link_inside_src_is_refused(tmp_path, gan_cli, name, target):
     (tmp_path / "src" / name).symlink_to(tmp_path / "outside" / target)
     code, _, err = gan_cli("data", "pad", tmp_path / "src", tmp_path / "out")
     one_line_error(code, err, f"{tmp_path / 'src' / name}: ", "symbolic link")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("tool", ["pad", "flatten"])
+def test_a_fifo_inside_src_is_refused(tmp_path, gan_cli, tool):
+    """A FIFO named like an image was left out without a word."""
+    (tmp_path / "src" / "3").mkdir(parents=True)
+    solid((2, 2), BLUE).save(tmp_path / "src" / "3" / "ok.png")
+    os.mkfifo(tmp_path / "src" / "3" / "pipe.png")
+    code, _, err = gan_cli("data", tool, tmp_path / "src", tmp_path / "out")
+    one_line_error(code, err, f"{tmp_path / 'src' / '3' / 'pipe.png'}: not a regular file or folder")
     assert not (tmp_path / "out").exists()
 
 

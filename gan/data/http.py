@@ -127,12 +127,22 @@ class _TLSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = type("_TLSConnection", (_Watched, urllib3.connection.HTTPSConnection), {})
 
 
+_WATCHED_POOLS = {"http": _Pool, "https": _TLSPool}
+
+
 class _Adapter(requests.adapters.HTTPAdapter):
-    """Direct connections (not those through a proxy) that a watchdog can cut."""
+    """Connections that a watchdog can cut: direct ones and those through an
+    HTTP proxy, tunnelled or not (a SOCKS proxy's have their timeouts only)."""
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs) -> urllib3.PoolManager:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 def _session() -> requests.Session:

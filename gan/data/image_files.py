@@ -15,12 +15,15 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".
 def visible_paths(src: Path) -> list[Path]:
     """The files and folders under ``src``, sorted, hidden ones (and what
     hidden folders hold) left out.  A symbolic link among them raises
-    GanError naming it: it could bring in a file from outside ``src``."""
+    GanError naming it: it could bring in a file from outside ``src``; so
+    does a FIFO, socket or device, which would be neither read nor copied."""
     paths = sorted(p for p in src.rglob("*") if not any(part.startswith(".") for part in p.relative_to(src).parts))
     for path in paths:
         if path.is_symlink():
             raise GanError(f"{path}: refusing a symbolic link, which could point outside {src}; "
                            "copy the file or folder in instead")
+        if not (path.is_file() or path.is_dir()):
+            raise GanError(f"{path}: not a regular file or folder (a FIFO, socket or device); remove it")
     return paths
 
 
