@@ -10,7 +10,8 @@
 # (150 s), the bench (150 s), the profile of the MLP and DCGAN steps (60 s),
 # then the EXPERIMENTs (default: all) trained and evaluated on the GPU, 8 at a
 # time (200 s; tools/gpu_lab.py writes after each one).  OUT gets env.txt, gpu_tests.txt,
-# bench_cuda.json, profile_cuda.json, gpu_lab.json and log.txt.
+# bench_cuda.json, profile_cuda.json, gpu_lab.json, log.txt and tables.md (tools/gpu_tables.py:
+# the bench's ratios, each experiment's GPU seconds and metrics beside the CPU's).
 # Record what it measured, and this command, in docs/performance.md.
 set -uo pipefail
 out=${1:?usage: bash tools/gpu_check.sh OUT [EXPERIMENT ...]}
@@ -37,3 +38,5 @@ timeout 60 python tools/gpu_profile.py cuda mnist mnist_dcgan > "$out/profile_cu
 
 echo "== the lab on the GPU"
 time timeout 200 python tools/gpu_lab.py cuda "$out" --jobs 8 "$@"
+
+python tools/gpu_tables.py "$out" > "$out/tables.md"

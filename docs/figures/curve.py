@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from gan.datasets import load_dataset
+from gan.evaluation.evaluate import evaluation_draw
 from gan.evaluation.families import measure_without_figures
 from gan.params import load_params
 from gan.threads import apply_budget
 from gan.training.config import ExperimentConfig
-from gan.training.model import sample_noise
 from gan.training.trainer import Trainer
 
 KEYS = {"digits": ["fcd", "precision", "recall"], "flags": ["palette_distance", "tv_ratio", "distinct_modes"]}
@@ -37,9 +37,8 @@ def main(name: str, overrides: str, variant: str) -> None:
     trainer = Trainer(config, data, name)
 
     def measure(network) -> dict:
-        rng = np.random.default_rng(params["evaluate"]["seed"])
-        labels = np.arange(1000) % 10 if config.conditional else None
-        samples = trainer.gan.sample(sample_noise(config, 1000, rng), labels, network=network)
+        noise, labels = evaluation_draw(trainer.gan, 1000, np.random.default_rng(params["evaluate"]["seed"]))
+        samples = trainer.gan.sample(noise, labels, network=network)
         return measure_without_figures(samples, labels, data, reference, config.digits)
 
     def snapshot(seconds: float) -> None:

@@ -64,6 +64,13 @@ def describe(name: str, config: ExperimentConfig) -> str:
     return f"{name} ({', '.join(p for p in parts if p)})"
 
 
+def evaluation_draw(gan: GAN, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """What an evaluation samples ``gan`` on: ``count`` noise rows drawn from
+    ``rng`` and, for a conditional G, ``count`` labels balanced over its classes."""
+    labels = np.arange(count) % gan.classes if gan.classes else None
+    return sample_noise(gan.config, count, rng), labels
+
+
 def _without_average(gan: GAN, noise, labels, dataset, reference: Path) -> dict:
     """The family's metrics of ``gan``'s trained weights (not its average) on ``noise``."""
     samples = gan.sample(noise, labels, network=gan.generator)
@@ -86,8 +93,7 @@ def evaluate_experiment(name: str, params_file: str | Path, cache: str | Path, r
         raise GanError(f"{reference}: missing; run 'gan evaluator {config.dataset}' first")
     dataset = load_dataset(family.name, cache, config.digits)
     rng = np.random.default_rng(p.seed)
-    labels = np.arange(p.samples) % gan.classes if gan.classes else None  # conditional: balanced labels
-    noise = sample_noise(config, p.samples, rng)
+    noise, labels = evaluation_draw(gan, p.samples, rng)
     samples = gan.sample(noise, labels)
     title, figs = describe(name, config), out / "figures"
     figs.mkdir(parents=True, exist_ok=True)
