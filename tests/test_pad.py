@@ -11,7 +11,7 @@ from PIL import Image
 from gan.data.pad import PadOptions, pad_folder, pad_image
 from gan.errors import GanError
 from gan.params import ParamsError, parse
-from tests.conftest import one_line_error
+from tests.conftest import deadline, one_line_error
 
 RED, BLUE, BG = (255, 0, 0), (0, 0, 255), (10, 20, 30)
 
@@ -149,7 +149,8 @@ def test_a_fifo_inside_src_is_refused(tmp_path, gan_cli, tool):
     (tmp_path / "src" / "3").mkdir(parents=True)
     solid((2, 2), BLUE).save(tmp_path / "src" / "3" / "ok.png")
     os.mkfifo(tmp_path / "src" / "3" / "pipe.png")
-    code, _, err = gan_cli("data", tool, tmp_path / "src", tmp_path / "out")
+    with deadline(5):  # were it opened for reading, it would block for ever
+        code, _, err = gan_cli("data", tool, tmp_path / "src", tmp_path / "out")
     one_line_error(code, err, f"{tmp_path / 'src' / '3' / 'pipe.png'}: not a regular file or folder")
     assert not (tmp_path / "out").exists()
 
