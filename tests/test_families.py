@@ -24,7 +24,8 @@ def test_flags_measure_draws_only_when_given_a_folder(tmp_path, monkeypatch):
 
     drawn = MEASURES["flags"].measure(Drawn(samples, None, None, reference, [], "title", folder))
     assert [p.name for p in folder.iterdir()] == ["nearest.png"]
-    width, height = Image.open(folder / "nearest.png").size
+    with Image.open(folder / "nearest.png") as image:
+        width, height = image.size
     assert width > 2 * height > 400, (width, height)  # 4 rows of 6 pairs, wider than tall
 
     def must_not_draw(*args, **kwargs):
