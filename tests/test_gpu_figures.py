@@ -1,7 +1,11 @@
 """The tools that set a GPU session's figures beside the CPU's:
 tools/metric_spread.py (the CPU run's metrics after each of its last
-epochs) and tools/gpu_tables.py (the markdown tables)."""
+epochs), tools/gpu_lab.py's check of its inputs against dvc.lock (the CPU
+run's data and evaluator references) and tools/gpu_tables.py (the markdown
+tables)."""
 
+import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -10,10 +14,56 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import run
 from tests.test_training import DATASETS, SINE, workdir  # noqa: F401  (workdir is a fixture)
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 TOOL = TOOLS / "gpu_tables.py"
+
+
+def gpu_lab():
+    """tools/gpu_lab.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("gpu_lab", TOOLS / "gpu_lab.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dvc_md5_is_the_hash_dvc_records(tmp_path):
+    folder = tmp_path / "cache"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".gan-output").write_text("")
+    (folder / "images.npy").write_bytes(bytes(range(256)) * 40)
+    (folder / "sub" / "b.json").write_text('{"a": 1}\r\n')  # DVC 3's md5 keeps CRLF as it is
+    (folder / "a-b.json").write_text("[]")
+    (tmp_path / "file.txt").write_text("x\r\n")
+    run(["dvc", "init", "--no-scm", "-q"], tmp_path)
+    run(["dvc", "add", "cache", "file.txt"], tmp_path)
+    for name in ("cache", "file.txt"):
+        recorded = yaml.safe_load((tmp_path / f"{name}.dvc").read_text())["outs"][0]["md5"]
+        assert gpu_lab().dvc_md5(tmp_path / name) == recorded, name
+
+
+def test_a_stage_whose_outputs_are_the_locks_is_kept_and_the_others_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "stage.py"
+    script.write_text("import pathlib, sys\npathlib.Path(sys.argv[1]).write_text(sys.argv[2])\n")
+    (tmp_path / "kept.txt").write_text("cpu")
+    (tmp_path / "stale.txt").write_text("old")
+
+    def locked(path, text):
+        return {"outs": [{"path": path, "md5": hashlib.md5(text.encode()).hexdigest()}]}
+    lock = {"a": locked("kept.txt", "cpu"), "b": locked("stale.txt", "cpu"), "c": locked("made.txt", "cpu"),
+            "d": locked("other.txt", "cpu")}
+    inputs = {}
+    lab = gpu_lab()
+    for label, path, text in [("a", "kept.txt", "gpu"), ("b", "stale.txt", "cpu"), ("c", "made.txt", "cpu"),
+                              ("d", "other.txt", "gpu"), ("e", "new.txt", "gpu")]:
+        lab.prepare(label, lock, inputs, str(script), path, text)
+    assert inputs == {"kept.txt": "kept", "stale.txt": "made", "made.txt": "made", "other.txt": "differs",
+                      "e": "not in dvc.lock"}
+    assert (tmp_path / "kept.txt").read_text() == "cpu", "a stage with the lock's outputs does not run"
+    assert (tmp_path / "new.txt").read_text() == "gpu"
 
 
 def test_the_spreads_last_epoch_is_what_the_evaluate_stage_measured(workdir, gan_cli):  # noqa: F811
@@ -63,7 +113,9 @@ def test_tables_put_gpu_figures_beside_the_cpus(tmp_path):
     (tmp_path / "gpu_lab.json").write_text(json.dumps({
         "jobs": 8, "train_seconds": {"sine": 2.0}, "failed": {"mnist": "CalledProcessError: exit 1"},
         "metrics": {"sine": {"sine_mae": 0.055, "train_seconds": 2.0}, "mnist": {"fcd": 31.0}},
-        "train_seconds_total": 2.0, "wall_seconds": 40.0}))
+        "train_seconds_total": 2.0, "wall_seconds": 40.0,
+        "inputs": {"data/processed/sine": "kept", "data/raw/mnist": "made",
+                   "results/evaluator/mnist_train": "differs"}}))
     (tmp_path / "bench_cuda.json").write_text(json.dumps({"device": "cuda", "mlp_step": [
         {"batch": 64, "samples_per_s": 12000.0, "torch_samples_per_s": 15000.0, "ratio_to_torch": 0.8},
         {"batch": 1024, "samples_per_s": 200000.0, "torch_samples_per_s": 250000.0, "ratio_to_torch": 0.8}]}))
@@ -78,6 +130,9 @@ def test_tables_put_gpu_figures_beside_the_cpus(tmp_path):
     assert "| mnist | fcd | 25 | 25 .. 30 (2) | 31 | **no** |" in rows
     assert "| mnist | recall | 0.4 | 0.4 .. 0.4 (1) |  |  |" in rows, "a metric the GPU run lacks stays blank"
     assert any(r.startswith("| **total** | 130 | 2.0 (wall 40 s") for r in rows)
+    assert rows[-1] == ("The GPU run's data caches and evaluator references: 2 of 3 as in dvc.lock (1 there already, "
+                        "the rest made on the GPU machine). **Not as in dvc.lock:** results/evaluator/mnist_train "
+                        "(differs); what depends on them is not measured with the CPU run's ruler.")
 
 
 def test_nothing_measured_says_so(tmp_path):

@@ -13,6 +13,15 @@
 # bench_cuda.json, profile_cuda.json, gpu_lab.json, log.txt and tables.md (tools/gpu_tables.py:
 # the bench's ratios, each experiment's GPU seconds and metrics beside the CPU's).
 # Record what it measured, and this command, in docs/performance.md.
+#
+# Bring the CPU run's data caches and evaluator references along, so that the
+# GPU run trains on the same data and is measured with the same classifier
+# (tools/gpu_lab.py keeps them when they are dvc.lock's). Here, before the call:
+#
+#     dvc repro evaluator && echo /.carry/ >> .git/info/exclude && mkdir -p .carry/data .carry/results &&
+#     cp -a data/processed .carry/data/ && cp -a results/evaluator .carry/results/
+#
+# and name .carry in the device call's carry (8 MB); this script puts it in place.
 set -uo pipefail
 out=${1:?usage: bash tools/gpu_check.sh OUT [EXPERIMENT ...]}
 shift
@@ -21,6 +30,10 @@ exec > >(tee "$out/log.txt") 2>&1
 
 gan() { python -c 'from gan.cli import main; main()' "$@"; }
 
+if [ -d .carry ]; then
+  cp -a .carry/. . && echo "== carried: $(cd .carry && find . -mindepth 2 -maxdepth 2 -type d | sort | xargs)"
+fi
+
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python -c \
   'import cupy, numpy, sys; print(sys.version); print("numpy", numpy.__version__, "cupy", cupy.__version__)'; \
   python -c 'import torch; print("torch", torch.__version__)'; } > "$out/env.txt" 2>&1
@@ -28,9 +41,10 @@ gan() { python -c 'from gan.cli import main; main()' "$@"; }
 echo "== GPU tests"
 timeout 150 python -m pytest -o addopts= -q -rs -m gpu tests/test_device.py 2>&1 | tee "$out/gpu_tests.txt"
 
-echo "== the bench (caches of the embedded sample first)"
-gan data download data/sample/mnist-jpg-sample.zip data/raw/mnist --strip-components 1 &&
-gan data flatten "data/raw/mnist/MNIST - JPG - training" data/processed/mnist_train &&
+echo "== the bench (the sample's mnist cache first, unless carried)"
+{ [ -f data/processed/mnist_train/manifest.json ] ||
+  { gan data download data/sample/mnist-jpg-sample.zip data/raw/mnist --strip-components 1 &&
+    gan data flatten "data/raw/mnist/MNIST - JPG - training" data/processed/mnist_train; }; } &&
 timeout 150 python -c 'from gan.cli import main; main()' bench --device cuda --repeats 5 > "$out/bench_cuda.json"
 
 echo "== where a step's time goes (launch costs, operations, each layer)"

@@ -10,7 +10,9 @@ cuda``) and gpu_lab.json (tools/gpu_lab.py); either may be missing.  The CPU
 side: the training seconds of report.md's budget table (the default `dvc
 repro`, one experiment at a time on 2 cores) and the CPU run's metrics
 after each of its last epochs (tools/metric_spread.py).  A GPU metric is
-"within" when it lies between the least and the greatest of those.
+"within" when it lies between the least and the greatest of those; a line
+after the tables says whether the GPU run's data and evaluator references
+were dvc.lock's (tools/gpu_lab.py's ``inputs``).
 """
 
 import argparse
@@ -78,6 +80,21 @@ def metrics_table(lab: dict, spread: dict[str, dict[str, list[float]]]) -> list[
     return lines
 
 
+def inputs_line(lab: dict) -> list[str]:
+    """Whether the GPU run's data caches and evaluator references are the CPU run's (dvc.lock's)."""
+    inputs = lab.get("inputs", {})
+    if not inputs:
+        return ["The GPU run's data caches and evaluator references were not checked against dvc.lock."]
+    other = sorted(path for path, how in inputs.items() if how not in ("kept", "made"))
+    kept = sum(how == "kept" for how in inputs.values())
+    line = (f"The GPU run's data caches and evaluator references: {len(inputs) - len(other)} of {len(inputs)} "
+            f"as in dvc.lock ({kept} there already, the rest made on the GPU machine).")
+    if other:
+        line += (" **Not as in dvc.lock:** " + ", ".join(f"{path} ({inputs[path]})" for path in other) +
+                 "; what depends on them is not measured with the CPU run's ruler.")
+    return [line]
+
+
 def measured(path: Path) -> dict | None:
     """The JSON in ``path``; None if it is missing or was cut short (a phase past its time limit)."""
     try:
@@ -95,7 +112,8 @@ def main() -> None:
     bench, lab = measured(args.out / "bench_cuda.json"), measured(args.out / "gpu_lab.json")
     sections = [bench_table(bench)] if bench else []
     if lab:
-        sections += [time_table(lab, cpu_seconds(args.report)), metrics_table(lab, cpu_spread(args.spread))]
+        sections += [time_table(lab, cpu_seconds(args.report)), metrics_table(lab, cpu_spread(args.spread)),
+                     inputs_line(lab)]
     print("\n\n".join("\n".join(lines) for lines in sections)
           or f"{args.out}: no readable bench_cuda.json or gpu_lab.json")
 
