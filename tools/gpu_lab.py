@@ -82,11 +82,11 @@ def prepare(label: str, lock: dict, inputs: dict, *args: str) -> None:
 def main(device: str, out: Path, names: list[str], jobs: int) -> None:
     params = load_params("params.yaml")
     dvc = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
+    lock = yaml.safe_load(Path("dvc.lock").read_text())["stages"]  # read before params.yaml is switched
     shutil.copy("params.yaml", out / "params.cpu.yaml")
     Path("params.yaml").write_text(Path("params.yaml").read_text().replace("\ndevice: cpu\n", f"\ndevice: {device}\n"))
     if load_params("params.yaml").get("device") != device:
         raise SystemExit("params.yaml: no top-level 'device: cpu' line to switch")
-    lock = yaml.safe_load(Path("dvc.lock").read_text())["stages"]
     result = {"device": device, "jobs": jobs, "inputs": {}, "train_seconds": {}, "metrics": {}, "failed": {}}
     written = threading.Lock()
     env = os.environ | {"GAN_THREADS": str(max(1, len(os.sched_getaffinity(0)) // jobs))}
